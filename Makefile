@@ -1,0 +1,47 @@
+# clusterlive: thin targets; the work is in scripts/.
+VARIANT ?= node
+N ?= 3
+
+.PHONY: all setup iso cluster cluster-down demo test test-unit test-system lint bench clean
+
+all: iso
+
+setup:
+	scripts/setup
+
+## make iso [VARIANT=node|test] [MIRROR=uri]: build image/clusterlive-VARIANT-amd64.iso
+iso: setup
+	scripts/build-image $(VARIANT)
+
+## make cluster [N=3]: boot N nodes of the test image (built if needed); make cluster-down
+cluster: setup
+	scripts/build-image --if-needed test
+	scripts/vcluster up $(N)
+
+cluster-down:
+	scripts/vcluster down
+
+## make demo: build the image if needed, boot 3 nodes, show them finding each other
+demo:
+	scripts/demo
+
+## make test: lint, unit tests, test image, system tests on virtual clusters
+test:
+	scripts/test
+
+test-unit:
+	scripts/test lint unit
+
+test-system:
+	scripts/test system
+
+lint:
+	scripts/lint
+
+## make bench: build and boot figures, printed and written to image/bench.json
+bench:
+	scripts/bench
+
+clean:
+	-scripts/vcluster down 2>/dev/null
+	rm -rf image/work-* image/*.iso image/*.iso.* image/test-artifacts image/bench.json image/build.log

@@ -1,0 +1,125 @@
+# shellcheck shell=bash
+# Shared by every numbered system test. A test sources this file, then calls run_test for
+# each case; cases share the cluster the test booted.
+# Exit codes (Automake's): 0 pass, 1 a case failed, 77 skipped (QEMU cannot run here at all,
+# with the reason), 99 hard error (the harness itself broke).
+set -euo pipefail
+
+ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
+VCLUSTER="$ROOT/scripts/vcluster"
+TEST_NAME="$(basename "$0" .sh)"
+TEST_ISO="${TEST_ISO:-$ROOT/image/clusterlive-test-amd64.iso}"
+ARTIFACTS="${ARTIFACTS:-$ROOT/image/test-artifacts}/$TEST_NAME"
+# Each test file owns its cluster, so a failed test cannot leave state for the next one.
+export VCLUSTER_NAME="t-$TEST_NAME"
+export VCLUSTER_STATE="/var/tmp/clusterlive-vcluster/$VCLUSTER_NAME"
+
+CASES_FAILED=0
+CASES_PASSED=0
+POLL_INTERVAL_S=3
+
+log() { printf '[%s %s] %s\n' "$(date +%T)" "$TEST_NAME" "$*"; }
+skip() { log "SKIP: $*"; exit 77; }
+hard_error() { log "HARD ERROR: $*"; exit 99; }
+
+# A case fails by returning non-zero; `check` makes a failed assertion say what it expected.
+check() {
+	local what="$1"
+	shift
+	if ! "$@"; then
+		log "  expected: $what"
+		return 1
+	fi
+}
+
+run_test() {
+	local name="$1"
+	shift
+	log "case: $name"
+	if ("$@"); then
+		CASES_PASSED=$((CASES_PASSED + 1))
+		log "ok: $name"
+	else
+		CASES_FAILED=$((CASES_FAILED + 1))
+		log "FAIL: $name"
+	fi
+}
+
+finish() {
+	log "$CASES_PASSED passed, $CASES_FAILED failed"
+	[ "$CASES_FAILED" -eq 0 ] || exit 1
+	exit 0
+}
+
+require_root() { [ "$(id -u)" -eq 0 ] || skip "needs root (network namespaces, taps)"; }
+
+# QEMU runs everywhere (TCG when there is no usable KVM): skip only where it cannot run.
+require_qemu() {
+	require_root
+	command -v qemu-system-x86_64 >/dev/null || skip "qemu-system-x86_64 is not installed"
+	[ -c /dev/net/tun ] || skip "no /dev/net/tun: QEMU cannot attach nodes to a bridge"
+	ip netns add "probe-$$" 2>/dev/null || skip "cannot create network namespaces here"
+	ip netns delete "probe-$$"
+	[ -f "$TEST_ISO" ] || hard_error "no test image at $TEST_ISO (tests/system/run builds it)"
+}
+
+vc() { "$VCLUSTER" "$@"; }
+# Usage: on K CMD...   run CMD in node K, its output on stdout.
+on() {
+	local k="$1"
+	shift
+	"$VCLUSTER" exec "$k" --timeout 120 -- "$@"
+}
+
+# Boots a cluster for this test and removes it (after saving the console logs) on exit.
+cluster_up() {
+	vc down >/dev/null 2>&1 || true
+	trap cluster_cleanup EXIT
+	log "booting: vcluster up $*"
+	vc up "$@" || hard_error "vcluster up $* failed"
+}
+
+cluster_cleanup() {
+	local rc=$? dir
+	mkdir -p "$ARTIFACTS"
+	for dir in "$VCLUSTER_STATE"/node*/; do
+		dir="${dir%/}"
+		for f in "$dir"/serial.log*; do
+			[ -f "$f" ] && cp -f "$f" "$ARTIFACTS/${dir##*/}-${f##*/}"
+		done
+	done
+	cp -f "$VCLUSTER_STATE"/dnsmasq.* "$ARTIFACTS/" 2>/dev/null || true
+	vc down >/dev/null 2>&1 || true
+	exit "$rc"
+}
+
+# The name a node must have: node- + the last three bytes of the MAC vcluster gives node K.
+expected_name() { printf 'node-c1%02x%02x\n' $(($1 / 256)) $(($1 % 256)); }
+
+# Usage: wait_until TIMEOUT_S DESCRIPTION CMD...   polls CMD until it succeeds.
+wait_until() {
+	local timeout="$1" what="$2" deadline
+	shift 2
+	deadline=$(($(date +%s) + timeout))
+	until "$@"; do
+		if [ "$(date +%s)" -ge "$deadline" ]; then
+			log "  gave up after ${timeout}s waiting for: $what"
+			return 1
+		fi
+		sleep "$POLL_INTERVAL_S"
+	done
+}
+
+# Node K's IPv4 addresses on its LAN interface, one per line.
+ipv4_of() { on "$1" ip -4 -o addr show scope global; on "$1" ip -4 -o addr show scope link; } 2>/dev/null
+lan_ipv4s() { ipv4_of "$1" | awk '$2 != "lo" { sub(/\/.*/, "", $4); print $4 }'; }
+
+# Node K's mDNS view of NAME: a resolved workstation record on the LAN interface (a mere
+# cached pointer whose host no longer answers does not count), and NAME.local resolving
+# through nss-mdns as every program would.
+mdns_record_resolves() {
+	on "$1" avahi-browse -ptr _workstation._tcp 2>/dev/null | grep -v '^=;lo;' | grep -q "^=;.*;$2\\.local;"
+}
+mdns_name_resolves() { on "$1" getent hosts "$2.local" >/dev/null 2>&1; }
+mdns_sees() { mdns_record_resolves "$1" "$2" && mdns_name_resolves "$1" "$2"; }
+mdns_lost() { ! mdns_name_resolves "$1" "$2" && ! mdns_record_resolves "$1" "$2"; }
