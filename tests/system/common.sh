@@ -32,6 +32,9 @@ check() {
 	fi
 }
 
+# Usage: check "what" not CMD...   (a `!` cannot be passed as a command)
+not() { ! "$@"; }
+
 run_test() {
 	local name="$1"
 	shift
@@ -122,4 +125,29 @@ mdns_record_resolves() {
 }
 mdns_name_resolves() { on "$1" getent hosts "$2.local" >/dev/null 2>&1; }
 mdns_sees() { mdns_record_resolves "$1" "$2" && mdns_name_resolves "$1" "$2"; }
+# All addresses of node K, one per line (IPv4 and IPv6, no prefix length).
+all_addresses() { on "$1" ip -o addr show | awk '$2 != "lo" { sub(/\/.*/, "", $4); print $4 }'; }
+
+# True when node I resolves node J's name to one of node J's own addresses.
+resolves_peer() {
+	local i="$1" j="$2" addr
+	addr="$(on "$i" getent hosts "$(expected_name "$j").local" | awk '{ print $1; exit }')" || return 1
+	[ -n "$addr" ] && all_addresses "$j" | grep -qxF "$addr"
+}
+
+# Every node resolves every other's name; a freshly booted node's records may still be
+# probing, so each pair gets up to a minute. Logs the pairs that needed to wait.
+every_node_resolves_every_other() {
+	local i j start
+	for i in $(seq 1 "$1"); do
+		for j in $(seq 1 "$1"); do
+			[ "$i" = "$j" ] && continue
+			start=$(date +%s)
+			wait_until 60 "node $i to resolve $(expected_name "$j").local to one of node $j's addresses" resolves_peer "$i" "$j" ||
+				return 1
+			[ "$(date +%s)" -eq "$start" ] || log "  node $i resolved node $j after $(($(date +%s) - start))s"
+		done
+	done
+}
+
 mdns_lost() { ! mdns_name_resolves "$1" "$2" && ! mdns_record_resolves "$1" "$2"; }
