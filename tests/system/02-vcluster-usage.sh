@@ -2,6 +2,8 @@
 # scripts/vcluster refuses bad input with a clear message and leaves nothing behind.
 . "$(dirname "$0")/common.sh"
 require_root
+mkdir -p "${ARTIFACTS%/*}"
+trap 'vc down >/dev/null 2>&1 || true' EXIT
 
 fails_saying() {
 	# Usage: fails_saying TEXT CMD...   CMD must exit non-zero and print TEXT.
@@ -39,7 +41,24 @@ usage_is_shown_for_unknown_commands() {
 	check "exit code 2, got $rc" [ "$rc" -eq 2 ] && check "usage text" grep -q 'Usage: scripts/vcluster' <<<"$out"
 }
 
+interrupted_up_leaves_nothing() {
+	[ -f "$TEST_ISO" ] || { log "  no test image at $TEST_ISO"; return 1; }
+	command -v qemu-system-x86_64 >/dev/null || { log "  no QEMU"; return 1; }
+	"$VCLUSTER" up 2 --iso "$TEST_ISO" >"$ARTIFACTS.up.log" 2>&1 &
+	local up_pid=$!
+	wait_until 60 "both nodes started" grep -q 'node 2 started' "$ARTIFACTS.up.log" || { kill "$up_pid"; return 1; }
+	# SIGTERM: a background job of a script ignores SIGINT; vcluster traps both alike.
+	kill -TERM "$up_pid"
+	local rc=0
+	wait "$up_pid" || rc=$?
+	check "up to exit 130 when interrupted, got $rc" [ "$rc" -eq 130 ] &&
+		check "no namespace left" no_netns_left &&
+		check "no QEMU of this cluster left" not pgrep -f "qemu-system.*-name $VCLUSTER_NAME-node" &&
+		check "no state left" [ ! -e "$VCLUSTER_STATE" ]
+}
+
 run_test "commands without a cluster fail clearly" commands_without_a_cluster_fail_clearly
 run_test "bad arguments are refused and leave nothing" bad_arguments_are_refused
 run_test "unknown commands show the usage" usage_is_shown_for_unknown_commands
+run_test "an interrupted up removes everything it made" interrupted_up_leaves_nothing
 finish
