@@ -2,7 +2,7 @@
 VARIANT ?= node
 N ?= 3
 
-.PHONY: all setup iso cluster cluster-down demo test test-unit test-system lint bench clean
+.PHONY: all setup iso cluster cluster-down demo test test-unit test-system lint bench fuzz core clean
 
 all: iso
 
@@ -30,7 +30,7 @@ test:
 	scripts/test
 
 test-unit:
-	scripts/test lint unit
+	scripts/test lint unit cpp fuzz
 
 test-system:
 	scripts/test system
@@ -38,10 +38,19 @@ test-system:
 lint:
 	scripts/lint
 
-## make bench: build and boot figures, printed and written to image/bench.json
+## make bench: build, boot and membership figures, printed and written to image/bench.json
 bench:
 	scripts/bench
+
+## make core: build clusterlived's core (autojoin/) on this machine
+core: setup
+	scripts/build-core
+
+## make fuzz [FUZZ_SECONDS=60]: run every libFuzzer target of the peer-input parsers
+fuzz:
+	scripts/fuzz
 
 clean:
 	-scripts/vcluster down 2>/dev/null
 	rm -rf image/work-* image/*.iso image/*.iso.* image/test-artifacts image/bench.json image/build.log
+	rm -rf autojoin/build autojoin/build-fuzz

@@ -65,13 +65,28 @@ killed_node_leaves_and_comes_back() {
 	wait_until 300 "node 1 to lose $gone" mdns_lost 1 "$gone" &&
 		wait_until 60 "node 2 to lose $gone" mdns_lost 2 "$gone" || return 1
 	log "  $gone left the view of nodes 1 and 2"
-	vc start 3 || return 1
+	# Booted again with an extra kernel argument, which must reach the node's command line.
+	vc start 3 --append clusterlive.testmark=restarted || return 1
+	check "--append to reach node 3's kernel command line" grep -qw 'clusterlive.testmark=restarted' <<<"$(on 3 cat /proc/cmdline)" || return 1
 	wait_until 120 "node 1 to see $gone again" mdns_sees 1 "$gone" &&
 		wait_until 60 "node 2 to see $gone again" mdns_sees 2 "$gone" &&
 		check "node 3 to see node 1" mdns_sees 3 "$(expected_name 1)"
 }
 
+status_and_log_describe_the_nodes() {
+	local status k
+	status="$(vc status --json)"
+	for k in $(seq 1 "$NODES"); do
+		check "status: node $k up as $(expected_name "$k")" \
+			jq -e --argjson k "$k" --arg name "$(expected_name "$k")" '.[] | select(.node == $k) | .state == "up" and .name == $name' <<<"$status" >/dev/null &&
+			check "status: node $k has a link-local address" \
+				jq -e --argjson k "$k" '.[] | select(.node == $k) | any(.addresses[]; startswith("169.254."))' <<<"$status" >/dev/null &&
+			check "log: node $k's console shows it ready" grep -q "clusterlive: $(expected_name "$k") ready" <(vc log "$k") || return 1
+	done
+}
+
 run_test "names come from MACs and are unique" names_come_from_macs_and_are_unique
+run_test "vcluster status and log describe the nodes" status_and_log_describe_the_nodes
 run_test "every node has link-local IPv4 and IPv6 addresses" every_node_has_link_local_addresses
 run_test "every node resolves every other's .local name" every_node_resolves_every_other "$NODES"
 run_test "criu check passes on every node" criu_check_passes_on_every_node

@@ -6,7 +6,17 @@
 require_qemu
 NODES=3
 LAN=10.77.0
-cluster_up "$NODES" --dhcp --iso "$TEST_ISO"
+MEM_MIB=900
+cluster_up "$NODES" --dhcp --mem "$MEM_MIB" --iso "$TEST_ISO"
+
+nodes_have_the_memory_asked_for() {
+	local k total_mib
+	for k in $(seq 1 "$NODES"); do
+		total_mib="$(($(on "$k" awk '/^MemTotal:/ { print $2 }' /proc/meminfo) / 1024))"
+		# The kernel keeps some for itself: MemTotal is a little under what the VM has.
+		check "node $k: MemTotal ${total_mib} MiB close to --mem $MEM_MIB" [ "$total_mib" -le "$MEM_MIB" ] && [ "$total_mib" -ge $((MEM_MIB - 150)) ] || return 1
+	done
+}
 
 every_node_takes_a_dhcp_lease_under_its_name() {
 	local k v4 leases
@@ -58,6 +68,7 @@ link_controls_cut_and_restore_traffic() {
 	check "5/5 pings after loss 0, got ${got:-0}" [ "${got:-0}" -eq 5 ]
 }
 
+run_test "nodes have the memory --mem asked for" nodes_have_the_memory_asked_for
 run_test "every node takes a DHCP lease under its own name" every_node_takes_a_dhcp_lease_under_its_name
 run_test "every node resolves every other's .local name" every_node_resolves_every_other "$NODES"
 run_test "criu check passes on every node" criu_check_passes_on_every_node

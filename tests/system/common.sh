@@ -142,10 +142,11 @@ every_node_resolves_every_other() {
 	for i in $(seq 1 "$1"); do
 		for j in $(seq 1 "$1"); do
 			[ "$i" = "$j" ] && continue
+			resolves_peer "$i" "$j" && continue
 			start=$(date +%s)
 			wait_until 60 "node $i to resolve $(expected_name "$j").local to one of node $j's addresses" resolves_peer "$i" "$j" ||
 				return 1
-			[ "$(date +%s)" -eq "$start" ] || log "  node $i resolved node $j after $(($(date +%s) - start))s"
+			log "  node $i resolved node $j only after a retry, $(($(date +%s) - start))s later"
 		done
 	done
 }
