@@ -16,6 +16,7 @@
 
 #include "core/mesh_address.h"
 #include "core/node_record.h"
+#include "core/hello_message.h"
 #include "core/wire_message.h"
 #include "fuzz/fuzz_common.h"
 
@@ -194,6 +195,30 @@ void wire_message_seeds() {
   write_seed(target, "signed_near_cut", with_mode(kModeSigned, cut));
 }
 
+void hello_seeds() {
+  const std::string target = "fuzz_hello";
+  HelloMessage hello;
+  hello.record_entries = encode_txt_record(record_of("node-00000a", 7), fuzz_record_key());
+  hello.hints = {{"node-00000b", *parse_lan_address("10.77.0.12", 51872)},
+                 {"node-00000c", *parse_lan_address("fe80::5054:ff:fec1:3", 51872)}};
+  std::vector<uint8_t> bytes = encode_hello(hello, fuzz_control_key());
+  if (bytes.empty()) {
+    std::cerr << "make_seeds: the sample hello does not encode\n";
+    std::exit(1);
+  }
+  write_seed(target, "raw_hello", with_mode(kModeRaw, bytes));
+  std::vector<uint8_t> unsigned_body(bytes.begin(), bytes.end() - sizeof(MacTag));
+  write_seed(target, "signed_hello", with_mode(kModeSigned, unsigned_body));
+  hello.type = HelloType::reply;
+  hello.hints.clear();
+  std::vector<uint8_t> reply = encode_hello(hello, fuzz_control_key());
+  reply.resize(reply.size() - sizeof(MacTag));
+  write_seed(target, "signed_reply_no_hints", with_mode(kModeSigned, reply));
+  std::vector<uint8_t> tampered = bytes;
+  tampered[tampered.size() / 2] ^= 0x01;
+  write_seed(target, "raw_near_tampered", with_mode(kModeRaw, tampered));
+}
+
 void membership_seeds() {
   const std::string target = "fuzz_membership";
   const Messages m = sample_messages();
@@ -279,6 +304,7 @@ int main(int argc, char** argv) {
   g_root = argv[1];
   txt_record_seeds();
   wire_message_seeds();
+  hello_seeds();
   membership_seeds();
   cluster_secret_seeds();
   return 0;

@@ -515,21 +515,27 @@ TimeMs Membership::suspicion_timeout_ms() const {
 std::vector<MemberInfo> Membership::members() const {
   std::vector<MemberInfo> infos;
   infos.reserve(members_.size());
-  for (const auto& [id, member] : members_) {
-    infos.push_back(MemberInfo{id, member.state, member.incarnation, member.wireguard_key_known,
-                               member.wireguard_public_key, member.capabilities,
-                               member.state_since});
-  }
+  for (const auto& [id, member] : members_) infos.push_back(to_info(id, member));
   return infos;
 }
 
 std::optional<MemberInfo> Membership::member(const std::string& node_id) const {
   auto found = members_.find(node_id);
   if (found == members_.end()) return std::nullopt;
-  const Member& m = found->second;
-  return MemberInfo{
-      node_id,        m.state,      m.incarnation, m.wireguard_key_known, m.wireguard_public_key,
-      m.capabilities, m.state_since};
+  return to_info(node_id, found->second);
+}
+
+MemberInfo Membership::to_info(const std::string& node_id, const Member& member) {
+  MemberInfo info;
+  info.node_id = node_id;
+  info.state = member.state;
+  info.incarnation = member.incarnation;
+  info.wireguard_key_known = member.wireguard_key_known;
+  info.wireguard_public_key = member.wireguard_public_key;
+  info.capabilities = member.capabilities;
+  info.state_since = member.state_since;
+  info.record_counter = member.has_record ? member.record_counter : 0;
+  return info;
 }
 
 size_t Membership::count_in_state(MemberState state) const {

@@ -42,6 +42,9 @@ struct MemberInfo {
   WireguardKey wireguard_public_key{};
   std::vector<std::string> capabilities;  ///< from its mDNS record, if seen
   TimeMs state_since = 0;                 ///< when it entered `state`
+  /// Counter of the newest authenticated record seen (0: none yet). The
+  /// daemon uses it to see that a dead member came back with a new record.
+  uint64_t record_counter = 0;
 };
 
 /// A node of another cluster seen on the LAN: shown, never joined.
@@ -171,6 +174,7 @@ class Membership {
   void expire_suspects(TimeMs now);
   void forget_old_dead(TimeMs now);
   void remember_foreign(const NodeRecord& record, TimeMs now);
+  static MemberInfo to_info(const std::string& node_id, const Member& member);
 
   uint64_t send(MessageType type, const std::string& recipient, uint64_t reply_to,
                 const std::string& subject, TimeMs now);

@@ -93,8 +93,8 @@ TEST(Membership, CrashedNodeIsDeclaredDeadByAllWithinBound) {
   const size_t victim = 7;
   cluster.crash(victim);
   // Bound: ~2 periods to be probed and suspected, suspicion timeout
-  // (5 * log10(20) = 6.5 periods), then the rumour spreads in ~log n.
-  cluster.advance(15 * kSecondMs);
+  // (4 * log10(20) = 5.2 periods), then the rumour spreads in ~log n.
+  cluster.advance(8 * kSecondMs);
   EXPECT_EQ(cluster.observers_seeing(victim, MemberState::dead), 19u);
   // The rest still see each other up.
   EXPECT_TRUE(cluster.all_running_see_each_other_up());
@@ -103,6 +103,28 @@ TEST(Membership, CrashedNodeIsDeclaredDeadByAllWithinBound) {
   for (size_t i = 0; i < cluster.size(); ++i) {
     if (i == victim) continue;
     EXPECT_FALSE(cluster.node(i).member(cluster.node_id(victim)));
+  }
+}
+
+TEST(Membership, SmallClusterDeclaresACrashDeadWithinFiveSeconds) {
+  // The bound for a room of PCs: every survivor within 5 s.
+  for (uint64_t seed = 1; seed <= 20; ++seed) {
+    SimCluster cluster = converged_cluster(3, 0.0, seed);
+    cluster.crash(2);
+    cluster.advance(5 * kSecondMs);
+    EXPECT_EQ(cluster.observers_seeing(2, MemberState::dead), 2u)
+        << "seed " << seed;
+  }
+}
+
+TEST(Membership, SmallClusterHasNoFalseDeathsWithFivePercentLoss) {
+  SimCluster cluster = converged_cluster(3, 0.05, 9);
+  for (int second = 0; second < 600; ++second) {
+    cluster.advance(kSecondMs);
+    for (size_t i = 0; i < cluster.size(); ++i) {
+      ASSERT_EQ(cluster.node(i).count_in_state(MemberState::dead), 0u)
+          << cluster.node_id(i) << " declared a live node dead at second " << second;
+    }
   }
 }
 
