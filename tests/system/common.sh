@@ -152,3 +152,33 @@ every_node_resolves_every_other() {
 }
 
 mdns_lost() { ! mdns_name_resolves "$1" "$2" && ! mdns_record_resolves "$1" "$2"; }
+
+# --- clusterlived membership ----------------------------------------------------------------
+# Node K's `clusterlive nodes --json` / `status --json`.
+nodes_json() { on "$1" clusterlive nodes --json; }
+status_json() { on "$1" clusterlive status --json; }
+# Usage: state_seen_by K NAME   the state node K gives NAME ("" if it does not list it).
+state_seen_by() { nodes_json "$1" | jq -r --arg n "$2" '.nodes[] | select(.name == $n) | .state'; }
+# True when each of the nodes K... lists every other one of them as up.
+all_up_among() {
+	local i j json
+	for i in "$@"; do
+		json="$(nodes_json "$i")" || return 1
+		for j in "$@"; do
+			[ "$i" = "$j" ] && continue
+			[ "$(jq -r --arg n "$(expected_name "$j")" '.nodes[] | select(.name == $n) | .state' <<<"$json")" = up ] || return 1
+		done
+	done
+}
+# Seconds since the epoch, with fractions, on the host.
+host_now() { date +%s.%N; }
+# Usage: seconds_between START END   END - START, one decimal.
+seconds_between() { awk -v s="$1" -v e="$2" 'BEGIN { printf "%.1f", e - s }'; }
+# Usage: at_most VALUE LIMIT   true when VALUE <= LIMIT (decimals allowed).
+at_most() { awk -v v="$1" -v l="$2" 'BEGIN { exit !(v <= l) }'; }
+# Records a figure for `make bench` and the test log: NAME VALUE (appended to figures.json).
+record_figure() {
+	mkdir -p "$ARTIFACTS"
+	log "  figure: $1 = $2"
+	printf '{"test":"%s","figure":"%s","value":%s}\n' "$TEST_NAME" "$1" "$2" >>"$ARTIFACTS/figures.jsonl"
+}

@@ -60,8 +60,7 @@ bool AvahiDiscovery::running() const {
   return client_ && avahi_client_get_state(client_) == AVAHI_CLIENT_S_RUNNING;
 }
 
-void AvahiDiscovery::publish(const std::string& name, uint16_t port,
-                             std::vector<std::string> txt) {
+void AvahiDiscovery::publish(const std::string& name, uint16_t port, std::vector<std::string> txt) {
   if (!publishing_ || name != wanted_name_) name_ = name;
   wanted_name_ = name;
   port_ = port;
@@ -95,8 +94,7 @@ void AvahiDiscovery::on_client_state(AvahiClient* client, AvahiClientState state
   client_ = client;  // may be called from inside avahi_client_new, before it returned
   switch (state) {
     case AVAHI_CLIENT_S_RUNNING:
-      report("avahi-daemon running: publishing and browsing " + std::string(kServiceType),
-             false);
+      report("avahi-daemon running: publishing and browsing " + std::string(kServiceType), false);
       if (publishing_) {
         register_service();
         start_browsing();
@@ -113,8 +111,7 @@ void AvahiDiscovery::on_client_state(AvahiClient* client, AvahiClientState state
       break;
     case AVAHI_CLIENT_FAILURE: {
       int error = avahi_client_errno(client);
-      report(std::string("avahi client failed: ") + avahi_strerror(error) + "; reconnecting",
-             true);
+      report(std::string("avahi client failed: ") + avahi_strerror(error) + "; reconnecting", true);
       // Objects of the lost connection are invalid; start over with a new client, which
       // (NO_FAIL) waits for avahi-daemon to come back. Freed from a zero timeout, not from
       // inside the client's own callback.
@@ -162,8 +159,8 @@ void AvahiDiscovery::register_service() {
       return;
     }
     result = avahi_entry_group_commit(group_);
-    if (result < 0) report(std::string("committing our mDNS service: ") + avahi_strerror(result),
-                           true);
+    if (result < 0)
+      report(std::string("committing our mDNS service: ") + avahi_strerror(result), true);
     return;
   }
 }
@@ -178,9 +175,9 @@ void AvahiDiscovery::group_callback(AvahiEntryGroup* group, AvahiEntryGroupState
     case AVAHI_ENTRY_GROUP_COLLISION: {
       // Another host announced the same service name: rename and publish again.
       char* alternative = avahi_alternative_service_name(discovery->name_.c_str());
-      discovery->report("mDNS service name collision on " + discovery->name_ + "; renaming to " +
-                            alternative,
-                        true);
+      discovery->report(
+          "mDNS service name collision on " + discovery->name_ + "; renaming to " + alternative,
+          true);
       discovery->name_ = alternative;
       avahi_free(alternative);
       discovery->group_ = group;
@@ -200,9 +197,9 @@ void AvahiDiscovery::group_callback(AvahiEntryGroup* group, AvahiEntryGroupState
 
 void AvahiDiscovery::start_browsing() {
   if (browser_) return;
-  browser_ = avahi_service_browser_new(client_, AVAHI_IF_UNSPEC, AVAHI_PROTO_INET, kServiceType,
-                                       nullptr, static_cast<AvahiLookupFlags>(0),
-                                       browse_callback, this);
+  browser_ =
+      avahi_service_browser_new(client_, AVAHI_IF_UNSPEC, AVAHI_PROTO_INET, kServiceType, nullptr,
+                                static_cast<AvahiLookupFlags>(0), browse_callback, this);
   if (!browser_) {
     report(std::string("browsing mDNS: ") + avahi_strerror(avahi_client_errno(client_)), true);
   }
@@ -221,9 +218,8 @@ void AvahiDiscovery::browse_callback(AvahiServiceBrowser*, AvahiIfIndex interfac
       if (interface_name(interface) == "lo") return;
       if (discovery->resolvers_.count(key)) return;
       if (discovery->resolvers_.size() >= kMaxResolvedServices) {
-        discovery->report("too many _clusterlive._tcp services on the LAN; ignoring " +
-                              std::string(name),
-                          true);
+        discovery->report(
+            "too many _clusterlive._tcp services on the LAN; ignoring " + std::string(name), true);
         return;
       }
       AvahiServiceResolver* resolver = avahi_service_resolver_new(
@@ -251,11 +247,11 @@ void AvahiDiscovery::browse_callback(AvahiServiceBrowser*, AvahiIfIndex interfac
   }
 }
 
-void AvahiDiscovery::resolve_callback(AvahiServiceResolver*, AvahiIfIndex interface,
-                                      AvahiProtocol, AvahiResolverEvent event, const char* name,
-                                      const char*, const char*, const char*,
-                                      const AvahiAddress* address, uint16_t port,
-                                      AvahiStringList* txt, AvahiLookupResultFlags, void* self) {
+void AvahiDiscovery::resolve_callback(AvahiServiceResolver*, AvahiIfIndex interface, AvahiProtocol,
+                                      AvahiResolverEvent event, const char* name, const char*,
+                                      const char*, const char*, const AvahiAddress* address,
+                                      uint16_t port, AvahiStringList* txt, AvahiLookupResultFlags,
+                                      void* self) {
   auto* discovery = static_cast<AvahiDiscovery*>(self);
   // A failed resolution (timeout) is retried by avahi while the resolver lives; nothing to do.
   if (event != AVAHI_RESOLVER_FOUND || !address || address->proto != AVAHI_PROTO_INET) return;

@@ -56,9 +56,9 @@ class AvahiDiscovery {
  private:
   static void client_callback(AvahiClient* client, AvahiClientState state, void* self);
   static void group_callback(AvahiEntryGroup* group, AvahiEntryGroupState state, void* self);
-  static void browse_callback(AvahiServiceBrowser*, AvahiIfIndex, AvahiProtocol,
-                              AvahiBrowserEvent, const char* name, const char* type,
-                              const char* domain, AvahiLookupResultFlags, void* self);
+  static void browse_callback(AvahiServiceBrowser*, AvahiIfIndex, AvahiProtocol, AvahiBrowserEvent,
+                              const char* name, const char* type, const char* domain,
+                              AvahiLookupResultFlags, void* self);
   static void resolve_callback(AvahiServiceResolver*, AvahiIfIndex, AvahiProtocol,
                                AvahiResolverEvent, const char* name, const char* type,
                                const char* domain, const char* host, const AvahiAddress*,

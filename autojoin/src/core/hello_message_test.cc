@@ -14,8 +14,7 @@ using testing::test_secret;
 HelloMessage sample_hello() {
   HelloMessage message;
   message.type = HelloType::hello;
-  message.record_entries =
-      encode_txt_record(test_record(), test_secret().record_mac_key());
+  message.record_entries = encode_txt_record(test_record(), test_secret().record_mac_key());
   message.hints.push_back({"node-c10002", *parse_lan_address("10.77.0.12", 51872)});
   message.hints.push_back({"node-c10003", *parse_lan_address("fe80::5054:ff:fec1:3", 51872)});
   return message;
@@ -35,8 +34,8 @@ TEST(HelloMessage, RoundTrips) {
 
 TEST(HelloMessage, AnotherClustersHelloFailsTheMacButShowsItsRecord) {
   HelloMessage message = sample_hello();
-  message.record_entries = encode_txt_record(test_record(other_secret()),
-                                             other_secret().record_mac_key());
+  message.record_entries =
+      encode_txt_record(test_record(other_secret()), other_secret().record_mac_key());
   std::vector<uint8_t> bytes = encode_hello(message, other_secret().control_mac_key());
   HelloDecodeResult decoded = decode_hello(bytes, test_secret().control_mac_key());
   EXPECT_EQ(decoded.status, HelloStatus::bad_mac);
@@ -75,8 +74,8 @@ TEST(HelloMessage, HintsBeyondTheSizeLimitAreLeftOut) {
   HelloMessage message = sample_hello();
   message.hints.clear();
   for (int i = 0; i < 100; ++i) {
-    message.hints.push_back({"node-" + std::to_string(100000 + i),
-                             *parse_lan_address("fe80::1", 51872)});
+    message.hints.push_back(
+        {"node-" + std::to_string(100000 + i), *parse_lan_address("fe80::1", 51872)});
   }
   std::vector<uint8_t> bytes = encode_hello(message, key);
   ASSERT_LE(bytes.size(), kMaxHelloBytes);

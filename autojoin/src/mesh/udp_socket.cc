@@ -46,8 +46,7 @@ LanEndpoint mesh_endpoint(const Ipv6Address& address, uint16_t port) {
   return endpoint;
 }
 
-UdpSocket::UdpSocket(std::optional<Ipv6Address> address, uint16_t port,
-                     const std::string& device) {
+UdpSocket::UdpSocket(std::optional<Ipv6Address> address, uint16_t port, const std::string& device) {
   fd_ = socket(AF_INET6, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
   if (fd_ < 0) {
     error_ = std::string("socket: ") + std::strerror(errno);
@@ -57,9 +56,8 @@ UdpSocket::UdpSocket(std::optional<Ipv6Address> address, uint16_t port,
   setsockopt(fd_, IPPROTO_IPV6, IPV6_V6ONLY, &v6only, sizeof v6only);
   int reuse = 1;
   setsockopt(fd_, SOL_SOCKET, SO_REUSEADDR, &reuse, sizeof reuse);
-  if (!device.empty() &&
-      setsockopt(fd_, SOL_SOCKET, SO_BINDTODEVICE, device.c_str(),
-                 static_cast<socklen_t>(device.size())) != 0) {
+  if (!device.empty() && setsockopt(fd_, SOL_SOCKET, SO_BINDTODEVICE, device.c_str(),
+                                    static_cast<socklen_t>(device.size())) != 0) {
     error_ = "binding to " + device + ": " + std::strerror(errno);
     close(fd_);
     fd_ = -1;

@@ -1,0 +1,68 @@
+// A blocking client of the local API, for the CLI (the GUI has its own, on Qt's loop): connect
+// with a deadline, send a request line, read one response line of bounded size. Failures are
+// sorted into what a user can act on: the daemon is not running, it cannot be reached, the
+// socket refuses us, or it answered something that is not the protocol.
+#pragma once
+
+#include <cstddef>
+#include <string>
+
+#include "api/api_protocol.h"
+#include "api/api_types.h"
+
+namespace clusterlive::api {
+
+/// Default time a call may take, connect to answer, in ms.
+constexpr int kDefaultCallTimeoutMs = 15'000;
+/// Pause between connect attempts while the daemon's listen queue is full, in ms.
+constexpr int kConnectRetryPauseMs = 20;
+
+struct ClientOptions {
+  int timeout_ms = kDefaultCallTimeoutMs;  ///< per call: connect, send and answer
+  size_t max_response_bytes = kMaxResponseBytes;
+};
+
+/// How a call ended.
+enum class CallStatus {
+  answered,           ///< `response` holds the daemon's answer (which may be an error)
+  not_running,        ///< no socket, or nothing listens on it
+  unreachable,        ///< no answer in time, or the connection broke
+  permission_denied,  ///< the socket (or its directory) refuses us (EACCES)
+  protocol_error,     ///< the answer is not a valid response line
+};
+
+struct CallResult {
+  CallStatus status = CallStatus::protocol_error;
+  std::string message;  ///< when not answered: what went wrong, for the user
+  Response response;    ///< when answered
+};
+
+class Client {
+ public:
+  explicit Client(std::string socket_path, ClientOptions options = {});
+  ~Client();
+  Client(const Client&) = delete;
+  Client& operator=(const Client&) = delete;
+
+  /// Connects unless connected. On failure returns a result with the reason (status is not
+  /// `answered`); on success its status is `answered` and the response empty.
+  CallResult connect();
+  /// Sends `request` and waits for its answer, connecting first if needed. After any failure
+  /// the connection is closed; the next call connects again.
+  CallResult call(const Request& request);
+  /// Closes the connection (the next call connects again).
+  void disconnect();
+
+  const std::string& socket_path() const { return socket_path_; }
+
+ private:
+  std::string socket_path_;
+  ClientOptions options_;
+  int fd_ = -1;
+  std::string buffer_;  ///< bytes read past the last answer
+};
+
+/// A sentence for `status` (e.g. "clusterlived is not running"), for messages.
+const char* call_status_name(CallStatus status);
+
+}  // namespace clusterlive::api

@@ -1,0 +1,151 @@
+#include "api/api_dispatch.h"
+
+#include <gtest/gtest.h>
+
+#include "api/api_test_support.h"
+
+namespace clusterlive::api {
+namespace {
+
+using test_support::FakeBackend;
+
+const std::string kSecret = "00112233445566778899aabbccddeeff00112233445566778899aabbccddeeff";
+const Caller kRoot{0, 0, 100};
+const Caller kUser{1000, 1000, 200};
+
+std::string join_line(const std::string& secret) {
+  return format_request(Request(Command::join, secret));
+}
+
+Response answer(FakeBackend& backend, const Caller& caller, std::string_view line) {
+  Answer a = answer_request(backend, caller, line);
+  ParsedResponse parsed = parse_response(a.line);
+  EXPECT_TRUE(parsed.response) << a.line;
+  if (!parsed.response) return {};
+  EXPECT_EQ(parsed.response->ok, a.ok);
+  if (!a.ok) {
+    EXPECT_EQ(parsed.response->error.code, a.error_code);
+  }
+  return *parsed.response;
+}
+
+TEST(ApiDispatch, AnyoneMayReadState) {
+  FakeBackend backend;
+  backend.status_view = test_support::sample_status();
+  backend.node_views = test_support::sample_nodes();
+  for (const Caller& caller : {kRoot, kUser}) {
+    Response status = answer(backend, caller, format_request(Request(Command::status)));
+    ASSERT_TRUE(status.ok);
+    EXPECT_EQ(status.result, status_result(backend.status_view));
+    Response nodes = answer(backend, caller, format_request(Request(Command::nodes)));
+    ASSERT_TRUE(nodes.ok);
+    EXPECT_EQ(nodes.result["nodes"].size(), 3u);
+  }
+  EXPECT_EQ(backend.status_calls, 2);
+  EXPECT_EQ(backend.nodes_calls, 2);
+}
+
+TEST(ApiDispatch, KeyShowIsForRootOnly) {
+  FakeBackend backend;
+  backend.secret = kSecret;
+  Response denied = answer(backend, kUser, format_request(Request(Command::key_show)));
+  EXPECT_FALSE(denied.ok);
+  EXPECT_EQ(denied.error.code, "permission_denied");
+  EXPECT_NE(denied.error.message.find("uid 1000"), std::string::npos) << denied.error.message;
+  EXPECT_EQ(backend.secret_calls, 0);
+
+  Response shown = answer(backend, kRoot, format_request(Request(Command::key_show)));
+  ASSERT_TRUE(shown.ok);
+  EXPECT_EQ(shown.result, (nlohmann::json{{"secret", kSecret}}));
+}
+
+TEST(ApiDispatch, KeyShowWithoutSecret) {
+  FakeBackend backend;
+  Response none = answer(backend, kRoot, format_request(Request(Command::key_show)));
+  EXPECT_FALSE(none.ok);
+  EXPECT_EQ(none.error.code, "no_secret");
+}
+
+TEST(ApiDispatch, CreateIsForRootOnly) {
+  FakeBackend backend;
+  Response denied = answer(backend, kUser, format_request(Request(Command::create)));
+  EXPECT_EQ(denied.error.code, "permission_denied");
+  EXPECT_EQ(backend.create_calls, 0);
+
+  Response created = answer(backend, kRoot, format_request(Request(Command::create)));
+  ASSERT_TRUE(created.ok);
+  EXPECT_EQ(created.result, (nlohmann::json{{"cluster_id", "00112233aabbccdd"}}));
+  EXPECT_EQ(backend.create_calls, 1);
+
+  backend.create_answer = {false, "cannot write /var/lib/clusterlive/key: Read-only file system",
+                           ""};
+  Response failed = answer(backend, kRoot, format_request(Request(Command::create)));
+  EXPECT_FALSE(failed.ok);
+  EXPECT_EQ(failed.error.code, "failed");
+  EXPECT_EQ(failed.error.message, backend.create_answer.error);
+}
+
+TEST(ApiDispatch, JoinIsForRootOnlyAndChecksPermissionFirst) {
+  FakeBackend backend;
+  // A user learns "permission denied" whatever the secret looks like.
+  for (const std::string& secret : {kSecret, std::string("nonsense"), std::string()}) {
+    Response denied = answer(backend, kUser, join_line(secret));
+    EXPECT_EQ(denied.error.code, "permission_denied") << secret;
+  }
+  EXPECT_TRUE(backend.joined.empty());
+
+  Response bad = answer(backend, kRoot, join_line("nonsense"));
+  EXPECT_EQ(bad.error.code, "bad_request");
+  Response missing = answer(backend, kRoot, R"({"api":1,"command":"join"})");
+  EXPECT_EQ(missing.error.code, "bad_request");
+  EXPECT_TRUE(backend.joined.empty());
+
+  Response joined = answer(backend, kRoot, join_line(kSecret));
+  ASSERT_TRUE(joined.ok);
+  EXPECT_EQ(joined.result, (nlohmann::json{{"cluster_id", "8899aabbccddeeff"}}));
+  ASSERT_EQ(backend.joined.size(), 1u);
+  EXPECT_EQ(backend.joined[0], kSecret);
+}
+
+TEST(ApiDispatch, JoinFailureNeverQuotesTheSecret) {
+  FakeBackend backend;
+  std::string upper = kSecret;
+  for (char& c : upper) c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
+  backend.join_answer = {false, "cannot store key " + kSecret + " (" + upper + "): disk full", ""};
+  Answer a = answer_request(backend, kRoot, join_line(kSecret));
+  EXPECT_FALSE(a.ok);
+  EXPECT_EQ(a.error_code, "failed");
+  EXPECT_EQ(a.line.find(kSecret), std::string::npos) << a.line;
+  EXPECT_EQ(a.line.find(upper), std::string::npos) << a.line;
+  EXPECT_NE(a.line.find("cannot store key <secret> (<secret>): disk full"), std::string::npos)
+      << a.line;
+}
+
+TEST(ApiDispatch, ProtocolErrorsAreAnswered) {
+  FakeBackend backend;
+  EXPECT_EQ(answer(backend, kRoot, "nonsense").error.code, "bad_request");
+  EXPECT_EQ(answer(backend, kRoot, R"({"api":9,"command":"status"})").error.code,
+            "unsupported_version");
+  EXPECT_EQ(answer(backend, kRoot, R"({"api":1,"command":"reboot"})").error.code,
+            "unknown_command");
+  EXPECT_EQ(backend.status_calls, 0);
+}
+
+TEST(ApiDispatch, BackendExceptionsBecomeInternalErrors) {
+  FakeBackend backend;
+  backend.throw_on_status = true;
+  Response broken = answer(backend, kUser, format_request(Request(Command::status)));
+  EXPECT_EQ(broken.error.code, "internal");
+  EXPECT_NE(broken.error.message.find("status broke"), std::string::npos);
+}
+
+TEST(ApiDispatch, RedactSecret) {
+  EXPECT_EQ(redact_secret("no secret here", "abc"), "no secret here");
+  EXPECT_EQ(redact_secret("abc", "abc"), "<secret>");
+  EXPECT_EQ(redact_secret("xABCyabcz", "abc"), "x<secret>y<secret>z");
+  EXPECT_EQ(redact_secret("anything", ""), "anything");
+  EXPECT_EQ(redact_secret("", "abc"), "");
+}
+
+}  // namespace
+}  // namespace clusterlive::api

@@ -1,0 +1,394 @@
+#include "api/api_protocol.h"
+
+#include <gtest/gtest.h>
+
+#include <cmath>
+#include <limits>
+
+#include "api/api_test_support.h"
+
+namespace clusterlive::api {
+namespace {
+
+using nlohmann::json;
+using test_support::sample_nodes;
+using test_support::sample_status;
+
+const std::string kSecret = "00112233445566778899aabbccddeeff00112233445566778899aabbccddeeff";
+
+ApiError parse_error(std::string_view line) {
+  ParsedRequest parsed = parse_request(line);
+  EXPECT_FALSE(parsed.request) << line;
+  return parsed.error;
+}
+
+TEST(ApiProtocol, RequestsRoundTrip) {
+  for (Command command :
+       {Command::status, Command::nodes, Command::key_show, Command::create, Command::join}) {
+    Request request(command, command == Command::join ? kSecret : "");
+    std::string line = format_request(request);
+    EXPECT_EQ(line.find('\n'), std::string::npos);
+    ParsedRequest parsed = parse_request(line);
+    ASSERT_TRUE(parsed.request) << line;
+    EXPECT_EQ(parsed.request->command, command);
+    EXPECT_EQ(parsed.request->secret, request.secret);
+  }
+}
+
+TEST(ApiProtocol, RequestWireFormat) {
+  EXPECT_EQ(format_request(Request(Command::status)), R"({"api":1,"command":"status"})");
+  EXPECT_EQ(format_request(Request(Command::key_show)), R"({"api":1,"command":"key_show"})");
+  EXPECT_EQ(format_request(Request(Command::join, kSecret)),
+            R"({"api":1,"command":"join","secret":")" + kSecret + R"("})");
+  // A secret is sent with join only.
+  EXPECT_EQ(format_request(Request(Command::create, kSecret)), R"({"api":1,"command":"create"})");
+}
+
+TEST(ApiProtocol, CommandNames) {
+  EXPECT_STREQ(command_name(Command::key_show), "key_show");
+  EXPECT_EQ(command_from_name("join"), Command::join);
+  EXPECT_EQ(command_from_name("Join"), std::nullopt);
+  EXPECT_EQ(command_from_name(""), std::nullopt);
+  EXPECT_STREQ(error_code_name(ErrorCode::permission_denied), "permission_denied");
+  EXPECT_STREQ(error_code_name(ErrorCode::unsupported_version), "unsupported_version");
+  EXPECT_STREQ(error_code_name(ErrorCode::no_secret), "no_secret");
+}
+
+TEST(ApiProtocol, UnknownMembersAreIgnored) {
+  ParsedRequest parsed = parse_request(R"({"api":1,"command":"nodes","id":7,"x":[1,{"y":2}]})");
+  ASSERT_TRUE(parsed.request);
+  EXPECT_EQ(parsed.request->command, Command::nodes);
+}
+
+TEST(ApiProtocol, MalformedRequestsAreBadRequests) {
+  for (std::string_view line : {
+           "",
+           "status",
+           "{",
+           R"({"api":1,"command":"status"} trailing)",
+           "[1,2]",
+           "\"status\"",
+           "{}",
+           R"({"command":"status"})",
+           R"({"api":"1","command":"status"})",
+           R"({"api":1.5,"command":"status"})",
+           R"({"api":1})",
+           R"({"api":1,"command":null})",
+           R"({"api":1,"command":["status"]})",
+           R"({"api":1,"command":"join","secret":42})",
+       }) {
+    EXPECT_EQ(parse_error(line).code, "bad_request") << line;
+  }
+}
+
+TEST(ApiProtocol, OtherVersionsAreUnsupported) {
+  ApiError error = parse_error(R"({"api":2,"command":"status"})");
+  EXPECT_EQ(error.code, "unsupported_version");
+  EXPECT_NE(error.message.find("version 1"), std::string::npos) << error.message;
+  EXPECT_EQ(parse_error(R"({"api":0,"command":"status"})").code, "unsupported_version");
+}
+
+TEST(ApiProtocol, UnknownCommandsAreNamedOnlyWhenHarmless) {
+  ApiError error = parse_error(R"({"api":1,"command":"migrate"})");
+  EXPECT_EQ(error.code, "unknown_command");
+  EXPECT_NE(error.message.find("\"migrate\""), std::string::npos) << error.message;
+  // Anything that is not a short plain word is not echoed (it could be someone's secret, or
+  // terminal escapes).
+  error = parse_error(R"({"api":1,"command":")" + kSecret + R"("})");
+  EXPECT_EQ(error.code, "unknown_command");
+  EXPECT_EQ(error.message.find(kSecret.substr(0, 16)), std::string::npos) << error.message;
+  error = parse_error(R"({"api":1,"command":"a\u001b[2Jb"})");
+  EXPECT_EQ(error.message.find('\x1b'), std::string::npos);
+}
+
+TEST(ApiProtocol, SecretNeverAppearsInErrors) {
+  const std::string marker = "DEADBEEF" + kSecret.substr(8);
+  for (const std::string& line : {
+           R"({"api":1,"command":"join","secret":")" + marker + R"(" oops})",
+           R"({"api":1,"command":"join","secret":")" + marker,
+           R"({"api":1,"command":"join","secret":[")" + marker + R"("]})",
+           R"({"api":2,"command":"join","secret":")" + marker + R"("})",
+           R"({"api":1,"command":"jion","secret":")" + marker + R"("})",
+           R"({"api":1,"command":"join","secret":")" + marker + R"(",)" + std::string(70000, ' ') +
+               "}",
+       }) {
+    ApiError error = parse_error(line);
+    EXPECT_EQ(error.message.find("DEADBEEF"), std::string::npos) << error.message;
+    EXPECT_EQ(error.message.find("deadbeef"), std::string::npos) << error.message;
+  }
+}
+
+TEST(ApiProtocol, LimitsSizeAndNesting) {
+  std::string padded = R"({"api":1,"command":"status","pad":")";
+  padded += std::string(kMaxRequestBytes - padded.size() - 2, 'x') + "\"}";
+  ASSERT_EQ(padded.size(), kMaxRequestBytes);
+  EXPECT_TRUE(parse_request(padded).request);
+  padded.insert(padded.size() - 2, "x");
+  EXPECT_EQ(parse_error(padded).code, "bad_request");
+
+  std::string deep =
+      R"({"api":1,"command":"status","x":)" + std::string(100, '[') + std::string(100, ']') + "}";
+  EXPECT_EQ(parse_error(deep).code, "bad_request");
+  // Brackets inside strings do not count.
+  std::string in_string = R"({"api":1,"command":"status","x":")" + std::string(100, '[') + "\"}";
+  EXPECT_TRUE(parse_request(in_string).request);
+}
+
+TEST(ApiProtocol, JoinArgumentsAreCheckedSeparately) {
+  // parse_request() takes any string; check_arguments() judges it, after the permission check.
+  ParsedRequest parsed = parse_request(R"({"api":1,"command":"join","secret":"short"})");
+  ASSERT_TRUE(parsed.request);
+  std::optional<ApiError> error = check_arguments(*parsed.request);
+  ASSERT_TRUE(error);
+  EXPECT_EQ(error->code, "bad_request");
+  EXPECT_EQ(error->message.find("short"), std::string::npos);
+
+  parsed = parse_request(R"({"api":1,"command":"join"})");
+  ASSERT_TRUE(parsed.request);
+  ASSERT_TRUE(check_arguments(*parsed.request));
+
+  std::string upper = kSecret;
+  for (char& c : upper) c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
+  EXPECT_FALSE(check_arguments(Request(Command::join, upper)));
+  EXPECT_FALSE(check_arguments(Request(Command::status)));
+}
+
+TEST(ApiProtocol, SecretText) {
+  EXPECT_EQ(check_secret_text(kSecret), "");
+  EXPECT_NE(check_secret_text(kSecret + "0"), "");
+  EXPECT_NE(check_secret_text(kSecret.substr(1)), "");
+  EXPECT_NE(check_secret_text(" " + kSecret.substr(1)), "");
+  std::string bad = kSecret;
+  bad[10] = 'g';
+  std::string why = check_secret_text(bad);
+  EXPECT_NE(why, "");
+  EXPECT_EQ(why.find(bad), std::string::npos);
+}
+
+TEST(ApiProtocol, OnlyRootMayActOrSeeTheSecret) {
+  Caller root;
+  Caller user{1000, 1000, 4242};
+  for (Command command : {Command::status, Command::nodes}) {
+    EXPECT_FALSE(needs_root(command));
+    EXPECT_TRUE(is_permitted(command, root));
+    EXPECT_TRUE(is_permitted(command, user));
+  }
+  for (Command command : {Command::key_show, Command::create, Command::join}) {
+    EXPECT_TRUE(needs_root(command));
+    EXPECT_TRUE(is_permitted(command, root));
+    EXPECT_FALSE(is_permitted(command, user));
+  }
+  // Group 0 is not root.
+  EXPECT_FALSE(is_permitted(Command::key_show, Caller{1000, 0, 1}));
+}
+
+TEST(ApiProtocol, ResponsesRoundTrip) {
+  ParsedResponse ok = parse_response(format_ok({{"cluster_id", "00112233aabbccdd"}}));
+  ASSERT_TRUE(ok.response) << ok.error;
+  EXPECT_TRUE(ok.response->ok);
+  EXPECT_EQ(ok.response->result, (json{{"cluster_id", "00112233aabbccdd"}}));
+
+  ParsedResponse error = parse_response(format_error(ErrorCode::no_secret, "runs alone"));
+  ASSERT_TRUE(error.response) << error.error;
+  EXPECT_FALSE(error.response->ok);
+  EXPECT_EQ(error.response->error.code, "no_secret");
+  EXPECT_EQ(error.response->error.message, "runs alone");
+}
+
+TEST(ApiProtocol, ResponseWireFormat) {
+  EXPECT_EQ(format_ok({{"secret", "ab"}}), R"({"api":1,"ok":true,"result":{"secret":"ab"}})");
+  EXPECT_EQ(format_error(ErrorCode::permission_denied, "needs root"),
+            R"({"api":1,"error":{"code":"permission_denied","message":"needs root"},"ok":false})");
+}
+
+TEST(ApiProtocol, MalformedResponsesAreRejected) {
+  for (std::string_view line : {
+           "",
+           "hello",
+           "[]",
+           R"({"ok":true,"result":{}})",
+           R"({"api":2,"ok":true,"result":{}})",
+           R"({"api":1,"result":{}})",
+           R"({"api":1,"ok":"yes","result":{}})",
+           R"({"api":1,"ok":true})",
+           R"({"api":1,"ok":false})",
+           R"({"api":1,"ok":false,"error":"bad"})",
+           R"({"api":1,"ok":false,"error":{"message":"no code"}})",
+       }) {
+    ParsedResponse parsed = parse_response(line);
+    EXPECT_FALSE(parsed.response) << line;
+    EXPECT_FALSE(parsed.error.empty()) << line;
+  }
+  // A missing message is tolerated.
+  ParsedResponse parsed = parse_response(R"({"api":1,"ok":false,"error":{"code":"x"}})");
+  ASSERT_TRUE(parsed.response);
+  EXPECT_EQ(parsed.response->error.code, "x");
+}
+
+TEST(ApiProtocol, StatusJsonShape) {
+  json j = status_result(sample_status());
+  EXPECT_EQ(j.dump(), R"({"alone_reason":"","cluster_id":"0123456789abcdef",)"
+                      R"("counters":{"datagrams_replayed":1,"records_bad_mac":4},)"
+                      R"("criu":{"detail":"Looks good.","known":true,"ok":true},)"
+                      R"("foreign_nodes":1,"members_dead":2,"members_suspect":1,"members_up":3,)"
+                      R"("mesh":{"address":"fd01:2345:6789:0:1122:3344:5566:7788","error":"",)"
+                      R"("interface":"clmesh0","listen_port":51820,)"
+                      R"("peers":3,"peers_with_recent_handshake":2,)"
+                      R"("public_key":"xTIBA5rboUvnH4htodjb6e697QjLERt1NAB4mZqp8Dg=","up":true},)"
+                      R"("node":"node-3a9f01","secret_source":"boot medium","uptime_ms":7385000,)"
+                      R"("version":"0.3.0"})");
+}
+
+TEST(ApiProtocol, StatusRoundTrips) {
+  StatusView status = sample_status();
+  std::string error;
+  std::optional<StatusView> back = parse_status_result(status_result(status), error);
+  ASSERT_TRUE(back) << error;
+  EXPECT_EQ(json(*back), json(status));
+  EXPECT_EQ(back->cluster_id, status.cluster_id);
+  EXPECT_EQ(back->counters, status.counters);
+  EXPECT_EQ(back->mesh.listen_port, 51820);
+}
+
+TEST(ApiProtocol, AloneStatusOmitsAbsentMembers) {
+  StatusView alone;
+  alone.node = "node-000002";
+  alone.alone_reason = "no cluster secret";
+  json j = status_result(alone);
+  EXPECT_FALSE(j.contains("cluster_id"));
+  EXPECT_FALSE(j.contains("secret_source"));
+  EXPECT_EQ(j["counters"], json::object());
+  std::string error;
+  std::optional<StatusView> back = parse_status_result(j, error);
+  ASSERT_TRUE(back) << error;
+  EXPECT_FALSE(back->cluster_id);
+  EXPECT_EQ(back->alone_reason, "no cluster secret");
+
+  // null is read as absent, missing members as defaults, unknown members are ignored.
+  back = parse_status_result(
+      json::parse(R"({"node":"n","cluster_id":null,"secret_source":null,"jobs":[1]})"), error);
+  ASSERT_TRUE(back) << error;
+  EXPECT_FALSE(back->cluster_id);
+  EXPECT_FALSE(back->mesh.up);
+}
+
+TEST(ApiProtocol, StatusWithWrongTypesIsRejected) {
+  std::string error;
+  for (std::string_view text : {
+           R"([])",
+           R"({"node":5})",
+           R"({"members_up":-1})",
+           R"({"members_up":"3"})",
+           R"({"members_up":1.5})",
+           R"({"criu":true})",
+           R"({"criu":{"ok":"yes"}})",
+           R"({"mesh":{"listen_port":70000}})",
+           R"({"counters":[1]})",
+           R"({"counters":{"x":-2}})",
+           R"({"uptime_ms":true})",
+       }) {
+    error.clear();
+    EXPECT_FALSE(parse_status_result(json::parse(text), error)) << text;
+    EXPECT_FALSE(error.empty()) << text;
+  }
+  parse_status_result(json::parse(R"({"members_up":"3"})"), error);
+  EXPECT_NE(error.find("members_up"), std::string::npos) << error;
+}
+
+TEST(ApiProtocol, NodesJsonShape) {
+  json j = nodes_result(sample_nodes());
+  EXPECT_EQ(j["nodes"][0].dump(),
+            R"({"addresses":["192.168.1.10","fd01:2345:6789:0:1122:3344:5566:7788"],)"
+            R"("cores":4,"cpu_speed":1000,"free_memory_mib":3021,"load":0.52,)"
+            R"("name":"node-3a9f01","self":true,"state":"up","state_for_ms":60000})");
+  EXPECT_EQ(j["nodes"][2].dump(),
+            R"({"addresses":["192.168.1.99"],"cluster_id":"fedcba9876543210",)"
+            R"("last_heard_ms_ago":125000,"name":"node-000001","self":false,)"
+            R"("state":"foreign","state_for_ms":0})");
+}
+
+TEST(ApiProtocol, NodesRoundTrip) {
+  std::vector<NodeView> nodes = sample_nodes();
+  std::string error;
+  std::optional<std::vector<NodeView>> back = parse_nodes_result(nodes_result(nodes), error);
+  ASSERT_TRUE(back) << error;
+  ASSERT_EQ(back->size(), 3u);
+  EXPECT_EQ(json(*back), json(nodes));
+  EXPECT_TRUE((*back)[0].self);
+  EXPECT_EQ((*back)[1].last_heard_ms_ago, 400);
+  EXPECT_FALSE((*back)[2].cores);
+  EXPECT_EQ((*back)[2].cluster_id, "fedcba9876543210");
+
+  back = parse_nodes_result(json::parse(R"({"nodes":[]})"), error);
+  ASSERT_TRUE(back);
+  EXPECT_TRUE(back->empty());
+}
+
+TEST(ApiProtocol, NodesWithWrongShapesAreRejected) {
+  std::string error;
+  for (std::string_view text : {
+           R"([])",
+           R"({})",
+           R"({"nodes":{}})",
+           R"({"nodes":[1]})",
+           R"({"nodes":[{"cores":65536}]})",
+           R"({"nodes":[{"cores":-1}]})",
+           R"({"nodes":[{"addresses":"10.0.0.1"}]})",
+           R"({"nodes":[{"addresses":[1]}]})",
+           R"({"nodes":[{"load":"high"}]})",
+           R"({"nodes":[{"self":1}]})",
+       }) {
+    error.clear();
+    EXPECT_FALSE(parse_nodes_result(json::parse(text), error)) << text;
+    EXPECT_FALSE(error.empty()) << text;
+  }
+  parse_nodes_result(json::parse(R"({"nodes":[{},{"cores":-1}]})"), error);
+  EXPECT_NE(error.find("nodes[1]"), std::string::npos) << error;
+  EXPECT_NE(error.find("cores"), std::string::npos) << error;
+  // Nulls are absent values.
+  std::optional<std::vector<NodeView>> back = parse_nodes_result(
+      json::parse(R"({"nodes":[{"name":"a","load":null,"cores":null}]})"), error);
+  ASSERT_TRUE(back);
+  EXPECT_FALSE((*back)[0].load);
+}
+
+TEST(ApiProtocol, PeerControlledTextNeverBreaksTheEncoder) {
+  std::vector<NodeView> nodes = sample_nodes();
+  nodes[1].name = std::string("bad\xff\xfe name\n", 14);
+  nodes[1].load = std::numeric_limits<double>::quiet_NaN();
+  nodes[2].load = std::numeric_limits<double>::infinity();
+  std::string line = format_ok(nodes_result(nodes));
+  EXPECT_EQ(line.find('\n'), std::string::npos);
+  ParsedResponse parsed = parse_response(line);
+  ASSERT_TRUE(parsed.response) << parsed.error;
+  std::string error;
+  std::optional<std::vector<NodeView>> back = parse_nodes_result(parsed.response->result, error);
+  ASSERT_TRUE(back) << error;
+  EXPECT_FALSE((*back)[1].load);
+  EXPECT_FALSE((*back)[2].load);
+  EXPECT_EQ((*back)[1].name.substr(0, 3), "bad");
+}
+
+TEST(ApiProtocol, SecretAndClusterIdResults) {
+  std::string error;
+  EXPECT_EQ(secret_result(kSecret).dump(), R"({"secret":")" + kSecret + "\"}");
+  EXPECT_EQ(parse_secret_result(secret_result(kSecret), error), kSecret);
+  ClusterChange change{true, "", "00112233aabbccdd"};
+  EXPECT_EQ(cluster_change_result(change).dump(), R"({"cluster_id":"00112233aabbccdd"})");
+  EXPECT_EQ(parse_cluster_id_result(cluster_change_result(change), error), "00112233aabbccdd");
+  EXPECT_FALSE(parse_secret_result(json::parse(R"({"secret":1})"), error));
+  EXPECT_FALSE(parse_cluster_id_result(json::parse(R"({})"), error));
+  EXPECT_FALSE(parse_cluster_id_result(json::parse(R"("00112233aabbccdd")"), error));
+}
+
+TEST(ApiProtocol, WipeEmptiesAndZeroes) {
+  std::string text = kSecret;
+  const char* data = text.data();
+  wipe(text);
+  EXPECT_TRUE(text.empty());
+  EXPECT_EQ(data[0], '\0');
+  EXPECT_EQ(data[10], '\0');
+}
+
+}  // namespace
+}  // namespace clusterlive::api

@@ -1,0 +1,180 @@
+// Test helpers for the API and the CLI: a fake Backend with canned views, a temporary
+// directory, and an Avahi simple poll that tests drive by hand.
+#pragma once
+
+#include <avahi-common/simple-watch.h>
+#include <gtest/gtest.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <cstdlib>
+#include <filesystem>
+#include <functional>
+#include <future>
+#include <optional>
+#include <stdexcept>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "api/api_types.h"
+
+namespace clusterlive::api::test_support {
+
+/// A Backend whose answers the test sets, recording what it was asked.
+class FakeBackend : public Backend {
+ public:
+  StatusView status_view;
+  std::vector<NodeView> node_views;
+  std::optional<std::string> secret;
+  ClusterChange create_answer{true, "", "00112233aabbccdd"};
+  ClusterChange join_answer{true, "", "8899aabbccddeeff"};
+  bool throw_on_status = false;
+
+  int status_calls = 0;
+  int nodes_calls = 0;
+  int secret_calls = 0;
+  int create_calls = 0;
+  std::vector<std::string> joined;  ///< secrets passed to join_cluster
+
+  StatusView status() override {
+    ++status_calls;
+    if (throw_on_status) throw std::runtime_error("status broke");
+    return status_view;
+  }
+  std::vector<NodeView> nodes() override {
+    ++nodes_calls;
+    return node_views;
+  }
+  std::optional<std::string> secret_hex() override {
+    ++secret_calls;
+    return secret;
+  }
+  ClusterChange create_cluster() override {
+    ++create_calls;
+    return create_answer;
+  }
+  ClusterChange join_cluster(const std::string& secret_text) override {
+    joined.push_back(secret_text);
+    return join_answer;
+  }
+};
+
+/// A status with every member set.
+inline StatusView sample_status() {
+  StatusView s;
+  s.version = "0.3.0";
+  s.node = "node-3a9f01";
+  s.cluster_id = "0123456789abcdef";
+  s.secret_source = "boot medium";
+  s.members_up = 3;
+  s.members_suspect = 1;
+  s.members_dead = 2;
+  s.foreign_nodes = 1;
+  s.criu = {true, true, "Looks good."};
+  s.mesh.up = true;
+  s.mesh.interface = "clmesh0";
+  s.mesh.address = "fd01:2345:6789:0:1122:3344:5566:7788";
+  s.mesh.listen_port = 51820;
+  s.mesh.public_key = "xTIBA5rboUvnH4htodjb6e697QjLERt1NAB4mZqp8Dg=";
+  s.mesh.peers = 3;
+  s.mesh.peers_with_recent_handshake = 2;
+  s.uptime_ms = 7'385'000;
+  s.counters = {{"records_bad_mac", 4}, {"datagrams_replayed", 1}};
+  return s;
+}
+
+/// Three nodes: this one, a member with everything known, a foreign one with little.
+inline std::vector<NodeView> sample_nodes() {
+  NodeView self;
+  self.name = "node-3a9f01";
+  self.self = true;
+  self.state = "up";
+  self.addresses = {"192.168.1.10", "fd01:2345:6789:0:1122:3344:5566:7788"};
+  self.cores = 4;
+  self.cpu_speed = 1000;
+  self.load = 0.52;
+  self.free_memory_mib = 3021;
+  self.state_for_ms = 60'000;
+  NodeView peer;
+  peer.name = "node-77c2e0";
+  peer.state = "suspect";
+  peer.addresses = {"192.168.1.11"};
+  peer.cores = 16;
+  peer.cpu_speed = 1830;
+  peer.load = 12.25;
+  peer.free_memory_mib = 120'000;
+  peer.last_heard_ms_ago = 400;
+  peer.state_for_ms = 1'500;
+  NodeView foreign;
+  foreign.name = "node-000001";
+  foreign.state = "foreign";
+  foreign.cluster_id = "fedcba9876543210";
+  foreign.addresses = {"192.168.1.99"};
+  foreign.last_heard_ms_ago = 125'000;
+  return {self, peer, foreign};
+}
+
+/// A fresh directory under /tmp, mode 0755 (so a test child running as nobody can reach a
+/// socket in it), removed with everything in it at the end.
+class TempDir {
+ public:
+  TempDir() {
+    char name[] = "/tmp/clusterlive-test-XXXXXX";
+    if (!mkdtemp(name)) throw std::runtime_error("mkdtemp failed");
+    path_ = name;
+    chmod(path_.c_str(), 0755);
+  }
+  ~TempDir() {
+    std::error_code ignored;
+    std::filesystem::remove_all(path_, ignored);
+  }
+  TempDir(const TempDir&) = delete;
+  TempDir& operator=(const TempDir&) = delete;
+  const std::string& path() const { return path_; }
+  std::string operator/(const std::string& name) const { return path_ + "/" + name; }
+
+ private:
+  std::string path_;
+};
+
+/// An Avahi simple poll, driven by the test.
+class PollLoop {
+ public:
+  PollLoop() : simple_(avahi_simple_poll_new()) {}
+  ~PollLoop() { avahi_simple_poll_free(simple_); }
+  PollLoop(const PollLoop&) = delete;
+  PollLoop& operator=(const PollLoop&) = delete;
+
+  const AvahiPoll* poll() const { return avahi_simple_poll_get(simple_); }
+
+  /// Runs the loop until `done()` or `timeout_ms` passes; returns `done()`.
+  bool run_until(const std::function<bool()>& done, int timeout_ms = 5000) {
+    auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(timeout_ms);
+    while (!done()) {
+      if (std::chrono::steady_clock::now() > deadline) return done();
+      avahi_simple_poll_iterate(simple_, 10);
+    }
+    return true;
+  }
+  /// Runs the loop for `ms`.
+  void run_for(int ms) {
+    run_until([] { return false; }, ms);
+  }
+  /// Runs `work` on another thread while the loop runs here, and returns its result.
+  template <typename F>
+  auto run_beside(F work, int timeout_ms = 10'000) {
+    auto future = std::async(std::launch::async, std::move(work));
+    bool ready = run_until(
+        [&] { return future.wait_for(std::chrono::milliseconds(0)) == std::future_status::ready; },
+        timeout_ms);
+    EXPECT_TRUE(ready) << "the work beside the loop did not finish in time";
+    return future.get();
+  }
+
+ private:
+  AvahiSimplePoll* simple_;
+};
+
+}  // namespace clusterlive::api::test_support

@@ -1,0 +1,254 @@
+#include "cli/cli_app.h"
+
+#include <CLI/CLI.hpp>
+#include <optional>
+#include <vector>
+
+#include "api/api_protocol.h"
+#include "cli/exit_codes.h"
+#include "cli/format.h"
+#include "cli/secret_input.h"
+
+#ifndef CLUSTERLIVE_VERSION
+#define CLUSTERLIVE_VERSION "unknown"
+#endif
+
+namespace clusterlive::cli {
+namespace {
+
+using api::Command;
+using api::Request;
+using nlohmann::json;
+
+/// The command as typed on the command line ("key show" for key_show).
+std::string command_words(Command command) {
+  return command == Command::key_show ? "key show" : api::command_name(command);
+}
+
+std::string footer() {
+  return std::string(
+             "Exit status:\n"
+             "  0  done\n"
+             "  1  clusterlived refused or failed the request (the reason is on stderr)\n"
+             "  2  usage error, or a key file that cannot be read or is not a key\n"
+             "  3  clusterlived is not running or cannot be reached\n"
+             "  4  permission denied: the command needs root\n"
+             "\n"
+             "The socket is --socket PATH, else $CLUSTERLIVE_SOCKET, else ") +
+         api::kDefaultSocketPath + ".\nSee clusterlive(1).";
+}
+
+void print_json(std::ostream& out, const json& value) {
+  out << value.dump(2, ' ', false, json::error_handler_t::replace) << "\n";
+}
+
+/// Prints an error answer; returns the exit code.
+int report_error(const api::ApiError& error, Command command, bool as_json, CliIo& io) {
+  if (as_json) print_json(io.out, {{"error", {{"code", error.code}, {"message", error.message}}}});
+  std::string message = terminal_safe(error.message);
+  std::string words = command_words(command);
+  if (error.code == "permission_denied") {
+    io.err << "clusterlive: permission denied: " << message << " (try: sudo clusterlive " << words
+           << ")\n";
+  } else if (error.code == "no_secret") {
+    io.err << "clusterlive: " << message
+           << "\nMake a cluster with `clusterlive create`, or join one with `clusterlive join`.\n";
+  } else if (error.code == "failed") {
+    io.err << "clusterlive: " << words << " failed: " << message << "\n";
+  } else {
+    io.err << "clusterlive: clusterlived refused " << words << " (" << terminal_safe(error.code)
+           << "): " << message << "\n";
+  }
+  return exit_code_for_error(error.code);
+}
+
+int report_unreadable(const std::string& what, CliIo& io) {
+  io.err << "clusterlive: clusterlived's answer is not understood: " << what << "\n";
+  return kExitFailed;
+}
+
+/// Shows a success answer; returns the exit code.
+int show_result(Command command, const json& result, bool as_json, bool counters, CliIo& io) {
+  if (as_json) {
+    print_json(io.out, result);
+    return kExitOk;
+  }
+  std::string error;
+  switch (command) {
+    case Command::status: {
+      std::optional<api::StatusView> status = api::parse_status_result(result, error);
+      if (!status) return report_unreadable(error, io);
+      io.out << format_status(*status, counters);
+      return kExitOk;
+    }
+    case Command::nodes: {
+      std::optional<std::vector<api::NodeView>> nodes = api::parse_nodes_result(result, error);
+      if (!nodes) return report_unreadable(error, io);
+      io.out << format_nodes(*nodes);
+      return kExitOk;
+    }
+    case Command::key_show: {
+      std::optional<std::string> secret = api::parse_secret_result(result, error);
+      if (!secret) return report_unreadable(error, io);
+      io.out << terminal_safe(*secret) << "\n";
+      api::wipe(*secret);
+      return kExitOk;
+    }
+    case Command::create: {
+      std::optional<std::string> id = api::parse_cluster_id_result(result, error);
+      if (!id) return report_unreadable(error, io);
+      io.out << "created cluster " << terminal_safe(*id) << "\n"
+             << "This node now belongs to it. To add another PC, carry the cluster key there\n"
+             << "(keep it private: whoever holds it can join the cluster):\n"
+             << "  here:  (umask 077; sudo clusterlive key show > cluster.key)\n"
+             << "  there: sudo clusterlive join cluster.key\n";
+      return kExitOk;
+    }
+    case Command::join: {
+      std::optional<std::string> id = api::parse_cluster_id_result(result, error);
+      if (!id) return report_unreadable(error, io);
+      io.out << "joined cluster " << terminal_safe(*id) << "\n";
+      return kExitOk;
+    }
+  }
+  return kExitFailed;
+}
+
+/// For join: root first (before a key is typed for nothing), then a daemon to talk to, then
+/// the key. Fills `request.secret`; returns kExitOk or the exit code to stop with.
+int prepare_join(const std::string& file, api::Client& client, Request& request, CliIo& io) {
+  if (io.euid != 0) {
+    io.err << "clusterlive: permission denied: join needs root (try: sudo clusterlive join"
+           << (file.empty() ? "" : " " + file) << ")\n";
+    return kExitPermissionDenied;
+  }
+  api::CallResult probe = client.connect();
+  if (probe.status != api::CallStatus::answered) {
+    io.err << "clusterlive: " << probe.message << "\n";
+    return exit_code_for(probe.status);
+  }
+  client.disconnect();  // typing the key may take longer than the daemon waits for a request
+
+  KeyInput input;
+  std::string source;
+  if (!file.empty() && file != "-") {
+    source = file;
+    input = read_key_file(file);
+  } else if (io.in_fd >= 0) {
+    source = "the typed key";
+    input = read_key_from_terminal(io.in_fd, io.err);
+  } else {
+    source = "standard input";
+    input = read_key_stream(io.in, source);
+  }
+  if (!input.text) {
+    io.err << "clusterlive: " << input.error << "\n";
+    return kExitUsage;
+  }
+  std::string error;
+  std::optional<std::string> key = normalize_key(*input.text, source, error);
+  if (!key) {
+    io.err << "clusterlive: " << error << "\n";
+    return kExitUsage;
+  }
+  request.secret = std::move(*key);
+  return kExitOk;
+}
+
+}  // namespace
+
+int exit_code_for(api::CallStatus status) {
+  switch (status) {
+    case api::CallStatus::answered:
+      return kExitOk;
+    case api::CallStatus::not_running:
+    case api::CallStatus::unreachable:
+      return kExitUnreachable;
+    case api::CallStatus::permission_denied:
+      return kExitPermissionDenied;
+    case api::CallStatus::protocol_error:
+      return kExitFailed;
+  }
+  return kExitFailed;
+}
+
+int exit_code_for_error(const std::string& code) {
+  if (code == api::error_code_name(api::ErrorCode::permission_denied)) {
+    return kExitPermissionDenied;
+  }
+  if (code == api::error_code_name(api::ErrorCode::busy)) return kExitUnreachable;
+  return kExitFailed;
+}
+
+int run_cli(int argc, const char* const* argv, CliIo& io) {
+  CLI::App app{
+      "Show and manage this PC's place in a clusterlive cluster, through the local "
+      "clusterlived.",
+      "clusterlive"};
+  app.require_subcommand(1);
+  app.fallthrough();  // global options are accepted after the subcommand too
+  app.footer(footer());
+  app.set_version_flag("--version", std::string("clusterlive ") + CLUSTERLIVE_VERSION);
+
+  bool as_json = false;
+  std::string socket_path = api::kDefaultSocketPath;
+  app.add_flag("--json", as_json, "Print the daemon's answer as JSON (for scripts)");
+  app.add_option("--socket", socket_path, "clusterlived's API socket")
+      ->type_name("PATH")
+      ->envname("CLUSTERLIVE_SOCKET");
+
+  bool counters = false;
+  CLI::App* status = app.add_subcommand("status", "This node: cluster, members, mesh, CRIU");
+  status->add_flag("-c,--counters", counters, "Also show every counter of the daemon");
+  CLI::App* nodes = app.add_subcommand("nodes", "Every node seen: state, load, memory");
+  CLI::App* key = app.add_subcommand("key", "The cluster key (root only)");
+  key->require_subcommand(1);
+  CLI::App* key_show =
+      key->add_subcommand("show", "Print the cluster key, 64 hex digits (root only)");
+  CLI::App* create =
+      app.add_subcommand("create", "Make a new cluster with a fresh key and join it (root only)");
+  std::string key_file;
+  CLI::App* join = app.add_subcommand(
+      "join", "Join the cluster whose key is in FILE, or on standard input (root only)");
+  join->add_option("FILE", key_file, "Key file; absent or \"-\": standard input");
+
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::ParseError& e) {
+    int code = app.exit(e, io.out, io.err);
+    return code == 0 ? kExitOk : kExitUsage;
+  }
+
+  Command command = Command::status;
+  if (status->parsed()) {
+    command = Command::status;
+  } else if (nodes->parsed()) {
+    command = Command::nodes;
+  } else if (key_show->parsed()) {
+    command = Command::key_show;
+  } else if (create->parsed()) {
+    command = Command::create;
+  } else if (join->parsed()) {
+    command = Command::join;
+  }
+
+  api::ClientOptions options;
+  bool changes = command == Command::create || command == Command::join;
+  options.timeout_ms = changes ? kChangeTimeoutMs : kReadTimeoutMs;
+  api::Client client(socket_path, options);
+  Request request(command);
+  if (command == Command::join) {
+    int code = prepare_join(key_file, client, request, io);
+    if (code != kExitOk) return code;
+  }
+
+  api::CallResult result = client.call(request);
+  if (result.status != api::CallStatus::answered) {
+    io.err << "clusterlive: " << terminal_safe(result.message) << "\n";
+    return exit_code_for(result.status);
+  }
+  if (!result.response.ok) return report_error(result.response.error, command, as_json, io);
+  return show_result(command, result.response.result, as_json, counters, io);
+}
+
+}  // namespace clusterlive::cli

@@ -1,0 +1,229 @@
+#include "cli/format.h"
+
+#include <algorithm>
+#include <cinttypes>
+#include <cstdio>
+
+namespace clusterlive::cli {
+namespace {
+
+constexpr int64_t kMsPerSecond = 1000;
+constexpr int64_t kSecondsPerMinute = 60;
+constexpr int64_t kSecondsPerHour = 3600;
+constexpr int64_t kSecondsPerDay = 86'400;
+/// Below this, "ago" durations are shown in tenths of a second, in ms.
+constexpr int64_t kTenthsBelowMs = 10'000;
+/// Handshakes newer than this count as recent in MeshView, in seconds (WireGuard's rekey).
+constexpr int kRecentHandshakeSeconds = 180;
+
+std::string printf_text(const char* format, int64_t a, int64_t b) {
+  char buffer[64];
+  std::snprintf(buffer, sizeof buffer, format, a, b);
+  return buffer;
+}
+
+std::string or_missing(const std::string& text) {
+  return text.empty() ? kMissing : terminal_safe(text);
+}
+
+template <typename T>
+std::string number_or_missing(const std::optional<T>& value) {
+  return value ? std::to_string(*value) : kMissing;
+}
+
+std::string pad(const std::string& cell, size_t width, bool right) {
+  size_t used = display_width(cell);
+  std::string spaces(width > used ? width - used : 0, ' ');
+  return right ? spaces + cell : cell + spaces;
+}
+
+std::string criu_text(const api::CriuCheckView& criu) {
+  if (!criu.known) return "not checked yet";
+  std::string text = criu.ok ? "ok" : "FAILED";
+  if (!criu.detail.empty()) text += ": " + terminal_safe(criu.detail);
+  return text;
+}
+
+std::string mesh_text(const api::MeshView& mesh) {
+  std::string state = mesh.up ? "up" : "down";
+  return mesh.interface.empty() ? state : terminal_safe(mesh.interface) + ", " + state;
+}
+
+std::string mesh_address_text(const api::MeshView& mesh) {
+  if (mesh.address.empty()) return kMissing;
+  std::string text = terminal_safe(mesh.address);
+  if (mesh.listen_port != 0) text += ", port " + std::to_string(mesh.listen_port);
+  return text;
+}
+
+std::string mesh_peers_text(const api::MeshView& mesh) {
+  std::string text = std::to_string(mesh.peers);
+  if (mesh.peers > 0) {
+    text += ", " + std::to_string(mesh.peers_with_recent_handshake) +
+            " with a handshake in the last " + std::to_string(kRecentHandshakeSeconds) + " s";
+  }
+  return text;
+}
+
+}  // namespace
+
+std::string terminal_safe(std::string_view text) {
+  std::string out;
+  out.reserve(text.size());
+  for (size_t i = 0; i < text.size(); ++i) {
+    auto c = static_cast<unsigned char>(text[i]);
+    if (c < 0x20 || c == 0x7f) {
+      out.push_back('?');
+    } else if (c == 0xc2 && i + 1 < text.size() &&
+               static_cast<unsigned char>(text[i + 1]) >= 0x80 &&
+               static_cast<unsigned char>(text[i + 1]) <= 0x9f) {
+      out.push_back('?');  // U+0080..U+009F, the C1 controls (CSI among them)
+      ++i;
+    } else {
+      out.push_back(static_cast<char>(c));
+    }
+  }
+  return out;
+}
+
+size_t display_width(std::string_view text) {
+  return static_cast<size_t>(std::count_if(text.begin(), text.end(), [](char c) {
+    return (static_cast<unsigned char>(c) & 0xc0) != 0x80;  // not a continuation byte
+  }));
+}
+
+std::string format_duration(int64_t ms) {
+  int64_t s = std::max<int64_t>(0, ms) / kMsPerSecond;
+  if (s < kSecondsPerMinute) return std::to_string(s) + "s";
+  if (s < kSecondsPerHour) {
+    return printf_text("%" PRId64 "m %02" PRId64 "s", s / kSecondsPerMinute, s % kSecondsPerMinute);
+  }
+  if (s < kSecondsPerDay) {
+    return printf_text("%" PRId64 "h %02" PRId64 "m", s / kSecondsPerHour,
+                       s % kSecondsPerHour / kSecondsPerMinute);
+  }
+  return printf_text("%" PRId64 "d %02" PRId64 "h", s / kSecondsPerDay,
+                     s % kSecondsPerDay / kSecondsPerHour);
+}
+
+std::string format_ago(std::optional<int64_t> ms) {
+  if (!ms) return kMissing;
+  int64_t value = std::max<int64_t>(0, *ms);
+  if (value < kTenthsBelowMs) {
+    return printf_text("%" PRId64 ".%" PRId64 "s ago", value / 1000, value % 1000 / 100);
+  }
+  return format_duration(value) + " ago";
+}
+
+std::string format_fields(const std::vector<std::pair<std::string, std::string>>& fields) {
+  size_t width = 0;
+  for (const auto& [key, value] : fields) width = std::max(width, display_width(key) + 1);
+  std::string out;
+  for (const auto& [key, value] : fields) {
+    out += pad(key + ":", width, false) + " " + value + "\n";
+  }
+  return out;
+}
+
+std::string format_table(const std::vector<std::string>& header,
+                         const std::vector<std::vector<std::string>>& rows,
+                         const std::vector<bool>& right_aligned) {
+  std::vector<size_t> widths(header.size(), 0);
+  auto measure = [&widths](const std::vector<std::string>& row) {
+    for (size_t i = 0; i < row.size() && i < widths.size(); ++i) {
+      widths[i] = std::max(widths[i], display_width(row[i]));
+    }
+  };
+  measure(header);
+  for (const auto& row : rows) measure(row);
+
+  auto line = [&](const std::vector<std::string>& row) {
+    std::string out;
+    for (size_t i = 0; i < widths.size(); ++i) {
+      const std::string cell = i < row.size() ? row[i] : "";
+      bool right = i < right_aligned.size() && right_aligned[i];
+      if (i > 0) out += "  ";
+      out += pad(cell, widths[i], right);
+    }
+    out.erase(out.find_last_not_of(' ') + 1);
+    return out + "\n";
+  };
+  std::string out = line(header);
+  for (const auto& row : rows) out += line(row);
+  return out;
+}
+
+std::string format_status(const api::StatusView& status, bool counters) {
+  std::vector<std::pair<std::string, std::string>> fields;
+  fields.emplace_back("node", or_missing(status.node));
+  if (status.cluster_id) {
+    fields.emplace_back("cluster", terminal_safe(*status.cluster_id));
+  } else {
+    std::string alone = "none \u2014 running alone";
+    if (!status.alone_reason.empty()) alone += ": " + terminal_safe(status.alone_reason);
+    fields.emplace_back("cluster", alone);
+  }
+  fields.emplace_back("secret source",
+                      status.secret_source ? or_missing(*status.secret_source) : kMissing);
+  fields.emplace_back("members", std::to_string(status.members_up) + " up, " +
+                                     std::to_string(status.members_suspect) + " suspect, " +
+                                     std::to_string(status.members_dead) + " dead");
+  fields.emplace_back("foreign nodes", std::to_string(status.foreign_nodes));
+  fields.emplace_back("criu check", criu_text(status.criu));
+  fields.emplace_back("mesh", mesh_text(status.mesh));
+  fields.emplace_back("mesh address", mesh_address_text(status.mesh));
+  fields.emplace_back("mesh peers", mesh_peers_text(status.mesh));
+  if (!status.mesh.error.empty()) {
+    fields.emplace_back("mesh error", terminal_safe(status.mesh.error));
+  }
+  fields.emplace_back("uptime", format_duration(status.uptime_ms));
+  fields.emplace_back("version", or_missing(status.version));
+  if (!counters) return format_fields(fields);
+
+  if (status.counters.empty()) {
+    fields.emplace_back("counters", "none");
+    return format_fields(fields);
+  }
+  fields.emplace_back("counters", "");
+  std::string out = format_fields(fields);
+  out.pop_back();  // "counters:" has no value: no trailing space
+  while (!out.empty() && out.back() == ' ') out.pop_back();
+  out += "\n";
+  std::vector<std::pair<std::string, std::string>> counter_fields;
+  for (const auto& [name, value] : status.counters) {
+    counter_fields.emplace_back("  " + terminal_safe(name), std::to_string(value));
+  }
+  return out + format_fields(counter_fields);
+}
+
+std::string format_nodes(const std::vector<api::NodeView>& nodes) {
+  const std::vector<std::string> header = {"NAME",  "STATE", "ADDRESSES", "CORES",
+                                           "SPEED", "LOAD",  "MEM(MiB)",  "LAST-HEARD"};
+  const std::vector<bool> right = {false, false, false, true, true, true, true, false};
+  std::vector<std::vector<std::string>> rows;
+  bool any_foreign = false;
+  for (const api::NodeView& node : nodes) {
+    std::string addresses;
+    for (const std::string& address : node.addresses) {
+      if (!addresses.empty()) addresses += ",";
+      addresses += terminal_safe(address);
+    }
+    std::string load = kMissing;
+    if (node.load) {
+      char buffer[32];
+      std::snprintf(buffer, sizeof buffer, "%.2f", *node.load);
+      load = buffer;
+    }
+    any_foreign |= node.state == "foreign";
+    rows.push_back({or_missing(node.name) + (node.self ? "*" : ""), or_missing(node.state),
+                    addresses.empty() ? kMissing : addresses, number_or_missing(node.cores),
+                    number_or_missing(node.cpu_speed), load,
+                    number_or_missing(node.free_memory_mib), format_ago(node.last_heard_ms_ago)});
+  }
+  std::string out = format_table(header, rows, right);
+  out += "* this node";
+  if (any_foreign) out += "; foreign: a node of another cluster, shown, never joined";
+  return out + "\n";
+}
+
+}  // namespace clusterlive::cli

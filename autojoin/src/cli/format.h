@@ -1,0 +1,50 @@
+// How `clusterlive` shows things to a person: aligned "key: value" lines for status, a table
+// for nodes, short durations. Pure functions (text in, text out), unit-tested.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+#include "api/api_types.h"
+
+namespace clusterlive::cli {
+
+/// Shown for a value that is absent or unknown.
+constexpr const char* kMissing = "-";
+
+/// `text` safe to print on a terminal: control characters (C0, DEL, C1) become '?', so a
+/// node name from the network cannot move the cursor or retitle the window.
+std::string terminal_safe(std::string_view text);
+
+/// Columns `text` takes on a terminal: UTF-8 code points (all counted as one column wide).
+size_t display_width(std::string_view text);
+
+/// A duration in its two largest units: "45s", "5m 07s", "2h 03m", "3d 04h". Negative: "0s".
+std::string format_duration(int64_t ms);
+
+/// How long ago something was heard: "0.4s ago" under 10 s (tenths), then "12s ago",
+/// "5m 07s ago"...; kMissing when absent.
+std::string format_ago(std::optional<int64_t> ms);
+
+/// Lines "key:   value", values aligned one space after the longest key, each ending "\n".
+std::string format_fields(const std::vector<std::pair<std::string, std::string>>& fields);
+
+/// A table: a header row, then rows; columns separated by two spaces, numbers right-aligned
+/// where `right_aligned[i]` is set, no trailing spaces. Every line ends "\n".
+std::string format_table(const std::vector<std::string>& header,
+                         const std::vector<std::vector<std::string>>& rows,
+                         const std::vector<bool>& right_aligned);
+
+/// `clusterlive status`: node, cluster (or why it runs alone), secret source, members,
+/// foreign nodes, criu check, mesh, uptime; with `counters`, every counter too.
+std::string format_status(const api::StatusView& status, bool counters);
+
+/// `clusterlive nodes`: NAME STATE ADDRESSES CORES SPEED LOAD MEM(MiB) LAST-HEARD, this node
+/// marked "*" after its name, and a legend line.
+std::string format_nodes(const std::vector<api::NodeView>& nodes);
+
+}  // namespace clusterlive::cli

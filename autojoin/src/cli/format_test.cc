@@ -1,0 +1,153 @@
+#include "cli/format.h"
+
+#include <gtest/gtest.h>
+
+#include "api/api_test_support.h"
+
+namespace clusterlive::cli {
+namespace {
+
+TEST(Format, Durations) {
+  EXPECT_EQ(format_duration(-5), "0s");
+  EXPECT_EQ(format_duration(0), "0s");
+  EXPECT_EQ(format_duration(999), "0s");
+  EXPECT_EQ(format_duration(45'000), "45s");
+  EXPECT_EQ(format_duration(59'999), "59s");
+  EXPECT_EQ(format_duration(60'000), "1m 00s");
+  EXPECT_EQ(format_duration(307'000), "5m 07s");
+  EXPECT_EQ(format_duration(3'600'000), "1h 00m");
+  EXPECT_EQ(format_duration(7'385'000), "2h 03m");
+  EXPECT_EQ(format_duration(86'400'000), "1d 00h");
+  EXPECT_EQ(format_duration(3 * 86'400'000LL + 4 * 3'600'000LL + 59'000), "3d 04h");
+  EXPECT_EQ(format_duration(400LL * 86'400'000LL), "400d 00h");
+}
+
+TEST(Format, Ago) {
+  EXPECT_EQ(format_ago(std::nullopt), "-");
+  EXPECT_EQ(format_ago(0), "0.0s ago");
+  EXPECT_EQ(format_ago(-20), "0.0s ago");
+  EXPECT_EQ(format_ago(400), "0.4s ago");
+  EXPECT_EQ(format_ago(1'290), "1.2s ago");
+  EXPECT_EQ(format_ago(9'999), "9.9s ago");
+  EXPECT_EQ(format_ago(10'000), "10s ago");
+  EXPECT_EQ(format_ago(125'000), "2m 05s ago");
+}
+
+TEST(Format, TerminalSafe) {
+  EXPECT_EQ(terminal_safe("node-3a9f01"), "node-3a9f01");
+  EXPECT_EQ(terminal_safe("a\x1b[2Jb"), "a?[2Jb");
+  EXPECT_EQ(terminal_safe("tab\there\nnl\x7f"), "tab?here?nl?");
+  EXPECT_EQ(terminal_safe("c1 \xc2\x9b"
+                          "31m"),
+            "c1 ?31m");  // U+009B, CSI
+  EXPECT_EQ(terminal_safe("caf\xc3\xa9 \xe2\x80\x94"), "caf\xc3\xa9 \xe2\x80\x94");
+  EXPECT_EQ(terminal_safe("end\xc2"), "end\xc2");
+}
+
+TEST(Format, DisplayWidth) {
+  EXPECT_EQ(display_width(""), 0u);
+  EXPECT_EQ(display_width("abc"), 3u);
+  EXPECT_EQ(display_width("none \xe2\x80\x94 x"), 8u);
+}
+
+TEST(Format, Fields) {
+  EXPECT_EQ(format_fields({{"node", "a"}, {"secret source", "b"}, {"x", ""}}),
+            "node:          a\n"
+            "secret source: b\n"
+            "x:             \n");
+}
+
+TEST(Format, Table) {
+  EXPECT_EQ(format_table({"NAME", "N", "END"}, {{"a", "1", "x"}, {"long name", "100", ""}},
+                         {false, true, false}),
+            "NAME         N  END\n"
+            "a            1  x\n"
+            "long name  100\n");
+}
+
+TEST(Format, Status) {
+  EXPECT_EQ(format_status(api::test_support::sample_status(), false),
+            "node:          node-3a9f01\n"
+            "cluster:       0123456789abcdef\n"
+            "secret source: boot medium\n"
+            "members:       3 up, 1 suspect, 2 dead\n"
+            "foreign nodes: 1\n"
+            "criu check:    ok: Looks good.\n"
+            "mesh:          clmesh0, up\n"
+            "mesh address:  fd01:2345:6789:0:1122:3344:5566:7788, port 51820\n"
+            "mesh peers:    3, 2 with a handshake in the last 180 s\n"
+            "uptime:        2h 03m\n"
+            "version:       0.3.0\n");
+}
+
+TEST(Format, StatusWithCounters) {
+  std::string text = format_status(api::test_support::sample_status(), true);
+  EXPECT_NE(text.find("version:       0.3.0\n"
+                      "counters:\n"
+                      "  datagrams_replayed: 1\n"
+                      "  records_bad_mac:    4\n"),
+            std::string::npos)
+      << text;
+  api::StatusView none;
+  EXPECT_NE(format_status(none, true).find("counters:      none\n"), std::string::npos);
+}
+
+TEST(Format, StatusAlone) {
+  api::StatusView alone;
+  alone.version = "0.3.0";
+  alone.node = "node-000002";
+  alone.alone_reason = "no cluster secret";
+  alone.criu = {true, false, "Error (criu/cr-check.c:1230): UFFD is not supported"};
+  alone.mesh.interface = "clmesh0";
+  alone.mesh.error = "no cluster secret";
+  alone.uptime_ms = 4'200;
+  EXPECT_EQ(format_status(alone, false),
+            "node:          node-000002\n"
+            "cluster:       none \xe2\x80\x94 running alone: no cluster secret\n"
+            "secret source: -\n"
+            "members:       0 up, 0 suspect, 0 dead\n"
+            "foreign nodes: 0\n"
+            "criu check:    FAILED: Error (criu/cr-check.c:1230): UFFD is not supported\n"
+            "mesh:          clmesh0, down\n"
+            "mesh address:  -\n"
+            "mesh peers:    0\n"
+            "mesh error:    no cluster secret\n"
+            "uptime:        4s\n"
+            "version:       0.3.0\n");
+  api::StatusView unknown;
+  std::string text = format_status(unknown, false);
+  EXPECT_NE(text.find("cluster:       none \xe2\x80\x94 running alone\n"), std::string::npos);
+  EXPECT_NE(text.find("criu check:    not checked yet\n"), std::string::npos);
+  EXPECT_NE(text.find("mesh:          down\n"), std::string::npos);
+  EXPECT_NE(text.find("node:          -\n"), std::string::npos);
+}
+
+TEST(Format, Nodes) {
+  EXPECT_EQ(format_nodes(api::test_support::sample_nodes()),
+            "NAME          STATE    ADDRESSES                                          CORES  "
+            "SPEED   LOAD  MEM(MiB)  LAST-HEARD\n"
+            "node-3a9f01*  up       192.168.1.10,fd01:2345:6789:0:1122:3344:5566:7788      4  "
+            " 1000   0.52      3021  -\n"
+            "node-77c2e0   suspect  192.168.1.11                                          16  "
+            " 1830  12.25    120000  0.4s ago\n"
+            "node-000001   foreign  192.168.1.99                                           -  "
+            "    -      -         -  2m 05s ago\n"
+            "* this node; foreign: a node of another cluster, shown, never joined\n");
+}
+
+TEST(Format, NodesWithHostileNamesAndNothingKnown) {
+  api::NodeView odd;
+  odd.name = "evil\x1b]0;pwned\x07";
+  odd.state = "up";
+  std::string text = format_nodes({odd});
+  EXPECT_EQ(text.find('\x1b'), std::string::npos);
+  EXPECT_EQ(text.find('\x07'), std::string::npos);
+  EXPECT_NE(text.find("evil?]0;pwned?  up     -"), std::string::npos) << text;
+  EXPECT_NE(text.find("\n* this node\n"), std::string::npos) << text;
+  EXPECT_EQ(format_nodes({}),
+            "NAME  STATE  ADDRESSES  CORES  SPEED  LOAD  MEM(MiB)  LAST-HEARD\n"
+            "* this node\n");
+}
+
+}  // namespace
+}  // namespace clusterlive::cli

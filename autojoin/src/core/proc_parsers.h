@@ -1,0 +1,52 @@
+// Parsers of the kernel's /proc and /sys text files the daemon samples: how many tasks are
+// runnable, how much memory is available, how many cores are online. Pure: the caller reads
+// the files (sys/proc_stats) and hands their text in. Every parser is strict about the part
+// it needs and returns nullopt when that part is missing or malformed.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string_view>
+
+namespace clusterlive {
+
+/// The `procs_running` figure of /proc/stat: tasks runnable right now (running or waiting
+/// for a CPU), the reading task included. nullopt if the line is missing or malformed.
+std::optional<uint32_t> parse_procs_running(std::string_view proc_stat);
+
+/// Memory figures of /proc/meminfo, in MiB (rounded down; saturated at UINT32_MAX).
+struct MemInfo {
+  uint32_t total_mib = 0;      ///< MemTotal
+  uint32_t available_mib = 0;  ///< MemAvailable: what new work can get without swapping
+
+  bool operator==(const MemInfo&) const = default;
+};
+
+/// Parses /proc/meminfo. Needs `MemTotal:` and `MemAvailable:` (Linux >= 3.14), each a
+/// decimal number followed by " kB"; nullopt if either is missing or malformed.
+std::optional<MemInfo> parse_meminfo(std::string_view meminfo);
+
+/// The figures of /proc/loadavg ("0.52 0.58 0.59 2/1234 56789").
+struct LoadAverage {
+  uint32_t one_minute_milli = 0;       ///< 1-minute load average x 1000
+  uint32_t five_minutes_milli = 0;     ///< 5-minute load average x 1000
+  uint32_t fifteen_minutes_milli = 0;  ///< 15-minute load average x 1000
+  uint32_t runnable_tasks = 0;         ///< runnable scheduling entities now
+  uint32_t total_tasks = 0;            ///< scheduling entities in the system
+  uint32_t last_pid = 0;               ///< most recently allocated PID
+
+  bool operator==(const LoadAverage&) const = default;
+};
+
+/// Parses /proc/loadavg; nullopt if malformed. Averages take 1 to 3 decimals.
+std::optional<LoadAverage> parse_loadavg(std::string_view loadavg);
+
+/// Highest CPU number accepted in a CPU list (Linux's NR_CPUS is at most 8192).
+constexpr uint32_t kMaxCpuNumber = 65535;
+
+/// Counts the CPUs of a kernel CPU list such as /sys/devices/system/cpu/online ("0-3,8,10-11"
+/// is 7), which is where glibc's sysconf(_SC_NPROCESSORS_ONLN) looks too. nullopt if
+/// malformed, empty, a range is reversed or a CPU number exceeds kMaxCpuNumber.
+std::optional<uint32_t> parse_cpu_list_count(std::string_view cpu_list);
+
+}  // namespace clusterlive

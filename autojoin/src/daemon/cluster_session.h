@@ -1,0 +1,138 @@
+// Everything a node does while it belongs to a cluster: its WireGuard interface, the control
+// socket on the mesh, the hello socket on the LAN, and the membership protocol fed by mDNS,
+// hellos (seeds, leases, newcomers) and the mesh. One session per secret: switching cluster
+// (clusterlive create / join) ends the session and starts another.
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <memory>
+#include <optional>
+#include <set>
+#include <string>
+#include <vector>
+
+#include "api/api_types.h"
+#include "avahi/avahi_discovery.h"
+#include "core/cluster_secret.h"
+#include "core/hello_message.h"
+#include "core/membership.h"
+#include "core/random_source.h"
+#include "mesh/udp_socket.h"
+#include "mesh/wireguard_keys.h"
+#include "mesh/wireguard_mesh.h"
+
+namespace clusterlive {
+
+/// UDP port of the LAN hello (also the port published in the mDNS SRV record).
+constexpr uint16_t kHelloPort = 51872;
+/// UDP port of the membership protocol, bound to the mesh address only.
+constexpr uint16_t kControlPort = 51873;
+/// A hello to a seed or lease that is not a live member yet goes out this often.
+constexpr int64_t kHelloRetryMs = 2'000;
+/// A hello to a seed that already is a live member: keeps a partition from lasting.
+constexpr int64_t kHelloRefreshMs = 30'000;
+/// The DHCP leases file is read again this often.
+constexpr int64_t kLeasesRereadMs = 10'000;
+/// WireGuard's view of the peers (handshakes) is read at most this often.
+constexpr int64_t kMeshStatusRefreshMs = 2'000;
+/// Most LAN targets (seeds + leases) we send hellos to.
+constexpr size_t kMaxHelloTargets = 256;
+
+struct SessionConfig {
+  std::string node_id;
+  std::string secret_source;       ///< for status, e.g. "boot medium"
+  std::vector<std::string> seeds;  ///< clusterlive.peers= entries: address[:port]
+  std::string leases_path;         ///< dnsmasq leases file ("" or missing: none)
+  std::string runtime_dir;         ///< e.g. /run/clusterlive (keys live here)
+  std::string mesh_interface = "clmesh0";
+  std::vector<std::string> capabilities;  ///< published in our record, e.g. "criu"
+};
+
+class ClusterSession {
+ public:
+  ClusterSession(const ClusterSecret& secret, SessionConfig config, CommandRunner& runner,
+                 TimeMs now, uint64_t wall_clock_ms);
+
+  /// Brings up the mesh and the sockets. Empty on success, else what failed (the session
+  /// still runs: hellos and mDNS keep working, and `status` shows the error).
+  std::string start();
+
+  /// Our signed TXT record for mDNS.
+  std::vector<std::string> txt_record() const { return txt_record_; }
+  const std::string& cluster_id() const { return cluster_id_; }
+
+  /// An mDNS service was resolved (new or changed).
+  void on_service_found(const DiscoveredService& service, TimeMs now);
+  /// Datagrams are waiting on the control (mesh) or hello (LAN) socket.
+  void on_control_readable(TimeMs now);
+  void on_hello_readable(TimeMs now);
+  /// Timers: membership, hellos, leases, WireGuard peers.
+  void tick(TimeMs now);
+  TimeMs next_tick_due() const;
+  /// Our load figures, gossiped from now on.
+  void set_load(uint16_t cores, uint32_t cpu_speed, uint32_t load_milli, uint32_t free_mib);
+
+  int control_fd() const { return control_socket_ ? control_socket_->fd() : -1; }
+  int hello_fd() const { return hello_socket_.fd(); }
+
+  /// Fills the cluster parts of `status` and returns the rows of `clusterlive nodes`.
+  void fill_status(api::StatusView& status, TimeMs now);
+  std::vector<api::NodeView> node_views(TimeMs now, const api::NodeView& self_row);
+
+  /// Deletes the mesh interface (the session ends).
+  void stop();
+
+ private:
+  struct HelloTarget {
+    LanEndpoint endpoint;
+    std::string origin;  ///< "seed" or "lease"
+    TimeMs next_at = 0;
+  };
+
+  void handle_hello(const ReceivedDatagram& datagram, TimeMs now);
+  void send_hello(const LanEndpoint& to, HelloType type);
+  std::vector<EndpointHint> endpoint_hints() const;
+  void learn_endpoint(const std::string& node_id, const LanEndpoint& lan_address, bool direct);
+  void send_hellos(TimeMs now);
+  void reread_leases(TimeMs now);
+  void flush_outgoing();
+  void sync_mesh_peers();
+  void log_member_changes(TimeMs now);
+  void log_rejected_record(RecordStatus status, const std::string& from);
+  std::optional<std::string> node_of_mesh_address(const LanEndpoint& from) const;
+  const Ipv6Address& mesh_address_of(const std::string& node_id);
+
+  SessionConfig config_;
+  ClusterSecret secret_;
+  std::string cluster_id_;
+  MacKey control_key_;
+  SeededRandom random_;
+  std::string mesh_error_;  // before wireguard_keys_, whose initialiser may set it
+  std::optional<WireguardKeyPair> wireguard_keys_;
+  Ipv6Address own_mesh_address_{};
+  std::vector<std::string> txt_record_;
+  Membership membership_;
+  WireguardMesh mesh_;
+  std::unique_ptr<UdpSocket> control_socket_;
+  UdpSocket hello_socket_;
+
+  std::map<std::string, LanEndpoint> endpoints_;       // node -> LAN address (WireGuard port)
+  std::map<std::string, bool> endpoint_is_direct_;     // seen from the node itself
+  std::map<std::string, TimeMs> last_heard_;           // node -> last datagram over the mesh
+  std::map<std::string, uint64_t> counter_at_death_;   // node -> record counter when it died
+  std::map<std::string, MemberState> logged_states_;   // what the journal last said
+  std::map<std::string, Ipv6Address> mesh_addresses_;  // cache of mesh_address()
+  std::map<Ipv6Address, std::string> node_by_mesh_address_;
+  std::map<std::string, HelloTarget> hello_targets_;  // key: address text
+  std::map<std::string, TimeMs> last_hello_to_;       // address text -> when
+  std::map<std::string, uint64_t> hello_counts_;      // hello status name -> count
+  std::set<std::string> foreign_logged_;              // cluster/node already logged
+  std::vector<MeshPeerStatus> mesh_status_;
+  TimeMs mesh_status_at_ = -1;
+  TimeMs next_leases_read_ = 0;
+  uint64_t datagrams_truncated_ = 0;
+  uint64_t sends_failed_ = 0;
+};
+
+}  // namespace clusterlive

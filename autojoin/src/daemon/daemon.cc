@@ -1,0 +1,372 @@
+#include "daemon/daemon.h"
+
+#include <arpa/inet.h>
+#include <avahi-common/timeval.h>
+#include <ifaddrs.h>
+#include <net/if.h>
+#include <netinet/in.h>
+#include <signal.h>
+#include <sodium.h>
+#include <sys/signalfd.h>
+#include <systemd/sd-daemon.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cstring>
+#include <nlohmann/json.hpp>
+
+#include "core/mac.h"
+#include "core/node_id.h"
+#include "daemon/log.h"
+#include "sys/cpu_benchmark.h"
+#include "sys/file_io.h"
+#include "sys/key_files.h"
+#include "sys/proc_stats.h"
+
+namespace clusterlive {
+namespace {
+
+constexpr const char* kVersion = "0.3.0";
+
+std::string host_name() {
+  char name[256] = {};
+  if (gethostname(name, sizeof name - 1) != 0) return {};
+  return name;
+}
+
+// This node's LAN addresses: IPv4 and IPv6 of every interface but loopback and the mesh.
+std::vector<std::string> lan_addresses(const std::string& mesh_interface) {
+  std::vector<std::string> v4, v6;
+  ifaddrs* list = nullptr;
+  if (getifaddrs(&list) != 0) return {};
+  for (ifaddrs* entry = list; entry; entry = entry->ifa_next) {
+    if (!entry->ifa_addr || (entry->ifa_flags & IFF_LOOPBACK)) continue;
+    if (mesh_interface == entry->ifa_name) continue;
+    char text[INET6_ADDRSTRLEN] = {};
+    if (entry->ifa_addr->sa_family == AF_INET) {
+      inet_ntop(AF_INET, &reinterpret_cast<sockaddr_in*>(entry->ifa_addr)->sin_addr, text,
+                sizeof text);
+      v4.push_back(text);
+    } else if (entry->ifa_addr->sa_family == AF_INET6) {
+      inet_ntop(AF_INET6, &reinterpret_cast<sockaddr_in6*>(entry->ifa_addr)->sin6_addr, text,
+                sizeof text);
+      v6.push_back(text);
+    }
+  }
+  freeifaddrs(list);
+  v4.insert(v4.end(), v6.begin(), v6.end());
+  return v4;
+}
+
+api::CriuCheckView read_criu_check(const std::string& state_dir) {
+  api::CriuCheckView view;
+  ReadResult file = read_file_bounded(state_dir + "/criu-check.json", 64 * 1024);
+  if (file.status != ReadStatus::ok) return view;
+  nlohmann::json json = nlohmann::json::parse(file.text, nullptr, false);
+  if (!json.is_object() || !json.contains("ok") || !json["ok"].is_boolean()) return view;
+  view.known = true;
+  view.ok = json["ok"].get<bool>();
+  std::string output = json.value("output", "");
+  // The verdict is on the last line ("Looks good."), errors before it.
+  while (!output.empty() && output.back() == '\n') output.pop_back();
+  size_t line = output.rfind('\n');
+  view.detail = view.ok ? output.substr(line == std::string::npos ? 0 : line + 1)
+                        : output.substr(0, output.find('\n'));
+  return view;
+}
+
+}  // namespace
+
+Daemon::Daemon(DaemonOptions options)
+    : options_(std::move(options)), started_(std::chrono::steady_clock::now()) {
+  node_id_ = options_.node_id.empty() ? host_name() : options_.node_id;
+  simple_poll_ = avahi_simple_poll_new();
+  poll_ = avahi_simple_poll_get(simple_poll_);
+}
+
+Daemon::~Daemon() {
+  stop_session();
+  api_server_.reset();
+  discovery_.reset();
+  if (load_timer_) poll_->timeout_free(load_timer_);
+  if (signal_watch_) poll_->watch_free(signal_watch_);
+  if (signal_fd_ >= 0) close(signal_fd_);
+  avahi_simple_poll_free(simple_poll_);
+}
+
+TimeMs Daemon::now() const {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(
+             std::chrono::steady_clock::now().time_since_epoch())
+      .count();
+}
+
+uint64_t Daemon::wall_clock_ms() const {
+  return static_cast<uint64_t>(std::chrono::duration_cast<std::chrono::milliseconds>(
+                                   std::chrono::system_clock::now().time_since_epoch())
+                                   .count());
+}
+
+int Daemon::run() {
+  if (!is_valid_node_id(node_id_)) {
+    log::error("this node's host name \"" + node_id_ +
+               "\" is not a valid node id (a lower-case "
+               "DNS label); clusterlive-hostname.service sets one from the MAC address");
+    return 1;
+  }
+  // SIGTERM / SIGINT arrive as readable data on a signalfd, inside the event loop.
+  sigset_t signals;
+  sigemptyset(&signals);
+  sigaddset(&signals, SIGTERM);
+  sigaddset(&signals, SIGINT);
+  sigprocmask(SIG_BLOCK, &signals, nullptr);
+  signal(SIGPIPE, SIG_IGN);
+  signal_fd_ = signalfd(-1, &signals, SFD_CLOEXEC | SFD_NONBLOCK);
+  signal_watch_ = poll_->watch_new(poll_, signal_fd_, AVAHI_WATCH_IN, on_signal, this);
+
+  std::string cmdline_error;
+  kernel_command_line_ = read_kernel_command_line(cmdline_error, options_.root_dir).value_or("");
+  if (!cmdline_error.empty()) log::warning("kernel command line: " + cmdline_error);
+  kernel_parameters_ = parse_kernel_parameters(kernel_command_line_);
+  for (const std::string& warning : kernel_parameters_.warnings) log::warning(warning);
+
+  // CPU speed: measured once per boot, cached under /run.
+  CpuSpeed speed = measured_cpu_speed(options_.runtime_dir + "/cpu-speed");
+  cpu_speed_ = speed.speed;
+  if (!speed.problem.empty()) log::warning("CPU speed cache: " + speed.problem);
+  log::info("node " + node_id_ + ": CPU speed " + std::to_string(cpu_speed_) + " per core");
+
+  api::CriuCheckView criu = read_criu_check(options_.state_dir);
+  if (criu.known && criu.ok) capabilities_.push_back("criu");
+
+  discovery_ = std::make_unique<AvahiDiscovery>(
+      poll_, AvahiDiscovery::Callbacks{[this](const DiscoveredService& service) {
+                                         if (session_) session_->on_service_found(service, now());
+                                         rearm_session_timer();
+                                       },
+                                       [](const std::string&) {},
+                                       [](const std::string& message, bool problem) {
+                                         problem ? log::warning(message) : log::info(message);
+                                       }});
+
+  api::ServerOptions server_options;
+  server_options.socket_path = options_.socket_path;
+  std::string api_error;
+  api_server_ = api::Server::start(poll_, *this, server_options, api_error);
+  if (!api_server_) {
+    log::error("local API: " + api_error);
+    return 1;
+  }
+
+  sample_load();
+  load_timer_ = poll_->timeout_new(poll_, nullptr, on_load_timer, this);
+  struct timeval soon;
+  avahi_elapse_time(&soon, static_cast<unsigned>(kLoadSampleIntervalMs), 0);
+  poll_->timeout_update(load_timer_, &soon);
+
+  choose_secret_at_start();
+  sd_notify(0, "READY=1");
+
+  while (avahi_simple_poll_iterate(simple_poll_, -1) == 0) {
+  }
+  log::info("stopping: the mesh interface goes down; peers will see this node as dead");
+  sd_notify(0, "STOPPING=1");
+  stop_session();
+  return 0;
+}
+
+void Daemon::on_signal(AvahiWatch*, int fd, AvahiWatchEvent, void* self) {
+  signalfd_siginfo info{};
+  while (read(fd, &info, sizeof info) == sizeof info) {
+  }
+  avahi_simple_poll_quit(static_cast<Daemon*>(self)->simple_poll_);
+}
+
+void Daemon::choose_secret_at_start() {
+  KeySources sources = find_key_sources(kernel_command_line_, options_.root_dir);
+  for (const KeyLocation& location : sources.locations) {
+    if (!location.error.empty()) log::warning("key file " + location.error);
+  }
+  SecretChoice choice = choose_key(sources);
+  if (choice.secret) {
+    start_session(*choice.secret, std::string(to_string(*choice.source)));
+    return;
+  }
+  if (!choice.error.empty()) {
+    alone_reason_ = choice.error;
+    log::error("running alone: " + choice.error);
+  } else {
+    alone_reason_ =
+        "no cluster secret (boot medium, persistence, kernel command line); "
+        "use `clusterlive create` or `clusterlive join`";
+    log::warning("running alone: " + alone_reason_);
+  }
+}
+
+void Daemon::start_session(const ClusterSecret& secret, const std::string& source) {
+  stop_session();
+  secret_ = secret;
+  secret_source_ = source;
+  alone_reason_.clear();
+  SessionConfig config;
+  config.node_id = node_id_;
+  config.secret_source = source;
+  config.seeds = kernel_parameters_.peers;
+  config.leases_path = options_.leases_path;
+  config.runtime_dir = options_.runtime_dir;
+  config.mesh_interface = options_.mesh_interface;
+  config.capabilities = capabilities_;
+  session_ = std::make_unique<ClusterSession>(secret, config, runner_, now(), wall_clock_ms());
+  log::info("node " + node_id_ + " in cluster " + session_->cluster_id() + " (secret from " +
+            source + ")");
+  if (std::string error = session_->start(); !error.empty()) {
+    log::error("mesh not available: " + error);
+  } else {
+    log::info("mesh interface " + options_.mesh_interface + " up");
+  }
+  if (session_->control_fd() >= 0) {
+    control_watch_ =
+        poll_->watch_new(poll_, session_->control_fd(), AVAHI_WATCH_IN, on_session_socket, this);
+  }
+  if (session_->hello_fd() >= 0) {
+    hello_watch_ =
+        poll_->watch_new(poll_, session_->hello_fd(), AVAHI_WATCH_IN, on_session_socket, this);
+  }
+  session_timer_ = poll_->timeout_new(poll_, nullptr, on_session_timer, this);
+  rearm_session_timer();
+  discovery_->publish(node_id_, kHelloPort, session_->txt_record());
+}
+
+void Daemon::stop_session() {
+  if (control_watch_) poll_->watch_free(control_watch_);
+  if (hello_watch_) poll_->watch_free(hello_watch_);
+  if (session_timer_) poll_->timeout_free(session_timer_);
+  control_watch_ = hello_watch_ = nullptr;
+  session_timer_ = nullptr;
+  if (discovery_) discovery_->withdraw();
+  if (session_) session_->stop();
+  session_.reset();
+}
+
+void Daemon::rearm_session_timer() {
+  if (!session_ || !session_timer_) return;
+  TimeMs wait = std::max<TimeMs>(1, session_->next_tick_due() - now());
+  struct timeval when;
+  avahi_elapse_time(&when, static_cast<unsigned>(std::min<TimeMs>(wait, 1000)), 0);
+  poll_->timeout_update(session_timer_, &when);
+}
+
+void Daemon::on_session_socket(AvahiWatch*, int fd, AvahiWatchEvent, void* self) {
+  auto* daemon = static_cast<Daemon*>(self);
+  if (!daemon->session_) return;
+  if (fd == daemon->session_->control_fd()) {
+    daemon->session_->on_control_readable(daemon->now());
+  } else {
+    daemon->session_->on_hello_readable(daemon->now());
+  }
+  daemon->rearm_session_timer();
+}
+
+void Daemon::on_session_timer(AvahiTimeout*, void* self) {
+  auto* daemon = static_cast<Daemon*>(self);
+  if (!daemon->session_) return;
+  daemon->session_->tick(daemon->now());
+  daemon->rearm_session_timer();
+}
+
+void Daemon::on_load_timer(AvahiTimeout* timeout, void* self) {
+  auto* daemon = static_cast<Daemon*>(self);
+  daemon->sample_load();
+  struct timeval next;
+  avahi_elapse_time(&next, static_cast<unsigned>(kLoadSampleIntervalMs), 0);
+  daemon->poll_->timeout_update(timeout, &next);
+}
+
+void Daemon::sample_load() {
+  static ProcFsStats proc;
+  std::string error;
+  std::optional<ProcStats> stats = proc.read(error);
+  if (!stats) return;  // keep the last figures; a transient /proc read error is not news
+  // procs_running counts us, the sampler: leave ourselves out.
+  load_.add_sample(stats->procs_running > 0 ? stats->procs_running - 1 : 0);
+  cores_ = stats->online_cores;
+  free_memory_mib_ = stats->mem_available_mib;
+  if (session_) {
+    session_->set_load(cores_, cpu_speed_, load_.exported_load_milli(), free_memory_mib_);
+  }
+}
+
+api::NodeView Daemon::self_row() {
+  api::NodeView row;
+  row.name = node_id_;
+  row.self = true;
+  row.state = "up";
+  row.addresses = lan_addresses(options_.mesh_interface);
+  row.cores = cores_;
+  row.cpu_speed = cpu_speed_;
+  row.load = load_.exported_load_milli() / 1000.0;
+  row.free_memory_mib = free_memory_mib_;
+  row.state_for_ms =
+      now() -
+      std::chrono::duration_cast<std::chrono::milliseconds>(started_.time_since_epoch()).count();
+  return row;
+}
+
+api::StatusView Daemon::status() {
+  api::StatusView status;
+  status.version = kVersion;
+  status.node = node_id_;
+  status.alone_reason = alone_reason_;
+  status.criu = read_criu_check(options_.state_dir);
+  status.uptime_ms = self_row().state_for_ms;
+  status.mesh.interface = options_.mesh_interface;
+  if (session_) session_->fill_status(status, now());
+  return status;
+}
+
+std::vector<api::NodeView> Daemon::nodes() {
+  if (!session_) return {self_row()};
+  return session_->node_views(now(), self_row());
+}
+
+std::optional<std::string> Daemon::secret_hex() {
+  if (!secret_) return std::nullopt;
+  return secret_->to_hex();
+}
+
+api::ClusterChange Daemon::switch_to(const ClusterSecret& secret, const std::string& how) {
+  api::ClusterChange change;
+  std::string error;
+  const std::string path = path_under_root(options_.root_dir, kJoinedKeyPath);
+  if (!write_key_file_atomically(path, secret.to_hex() + "\n", error)) {
+    change.error = "could not store the secret, nothing changed: " + error;
+    return change;
+  }
+  if (secret_source_ == "kernel command line" || secret_source_ == "boot medium") {
+    log::warning("the " + secret_source_ + " holds another secret: it wins again at next boot");
+  }
+  start_session(secret, std::string(to_string(SecretSource::joined)));
+  log::info(how + ": now in cluster " + session_->cluster_id());
+  change.ok = true;
+  change.cluster_id = session_->cluster_id();
+  return change;
+}
+
+api::ClusterChange Daemon::create_cluster() {
+  ClusterSecret::Bytes bytes{};
+  // libsodium's CSPRNG, through the same parser every other source goes through.
+  ensure_crypto_initialized();
+  randombytes_buf(bytes.data(), bytes.size());
+  return switch_to(ClusterSecret(bytes), "created a new cluster");
+}
+
+api::ClusterChange Daemon::join_cluster(const std::string& secret_text) {
+  SecretParseResult parsed = ClusterSecret::parse(secret_text);
+  if (!parsed.secret) {
+    api::ClusterChange change;
+    change.error = "not a cluster secret: " + parsed.error;
+    return change;
+  }
+  return switch_to(*parsed.secret, "joined");
+}
+
+}  // namespace clusterlive

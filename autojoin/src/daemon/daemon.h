@@ -1,0 +1,94 @@
+// clusterlived: owns the event loop (Avahi's simple poll, which also watches our sockets),
+// the mDNS discovery, the local API, this node's load figures and the cluster session.
+#pragma once
+
+#include <avahi-common/simple-watch.h>
+
+#include <chrono>
+#include <memory>
+#include <optional>
+#include <string>
+
+#include "api/api_server.h"
+#include "api/api_types.h"
+#include "avahi/avahi_discovery.h"
+#include "core/boot_config.h"
+#include "core/cluster_secret.h"
+#include "core/load_smoother.h"
+#include "daemon/cluster_session.h"
+#include "mesh/command_runner.h"
+
+namespace clusterlive {
+
+struct DaemonOptions {
+  std::string socket_path = api::kDefaultSocketPath;
+  std::string runtime_dir = "/run/clusterlive";    ///< this boot's keys
+  std::string state_dir = "/var/lib/clusterlive";  ///< criu-check.json
+  std::string root_dir = "/";  ///< where /proc/cmdline and key files are looked for (tests)
+  std::string leases_path = "/var/lib/misc/dnsmasq.leases";
+  std::string mesh_interface = "clmesh0";
+  std::string node_id;  ///< empty: the host name
+};
+
+class Daemon final : public api::Backend {
+ public:
+  explicit Daemon(DaemonOptions options);
+  ~Daemon() override;
+
+  /// Runs until SIGTERM or SIGINT. Returns the process exit code.
+  int run();
+
+  // api::Backend
+  api::StatusView status() override;
+  std::vector<api::NodeView> nodes() override;
+  std::optional<std::string> secret_hex() override;
+  api::ClusterChange create_cluster() override;
+  api::ClusterChange join_cluster(const std::string& secret_text) override;
+
+ private:
+  TimeMs now() const;
+  uint64_t wall_clock_ms() const;
+  void choose_secret_at_start();
+  void start_session(const ClusterSecret& secret, const std::string& source);
+  void stop_session();
+  api::ClusterChange switch_to(const ClusterSecret& secret, const std::string& how);
+  void rearm_session_timer();
+  void sample_load();
+  api::NodeView self_row();
+
+  static void on_session_socket(AvahiWatch*, int fd, AvahiWatchEvent, void* self);
+  static void on_session_timer(AvahiTimeout*, void* self);
+  static void on_load_timer(AvahiTimeout*, void* self);
+  static void on_signal(AvahiWatch*, int fd, AvahiWatchEvent, void* self);
+
+  DaemonOptions options_;
+  std::chrono::steady_clock::time_point started_;
+  std::string node_id_;
+  std::string kernel_command_line_;
+  KernelParameters kernel_parameters_;
+  std::vector<std::string> capabilities_;
+
+  AvahiSimplePoll* simple_poll_ = nullptr;
+  const AvahiPoll* poll_ = nullptr;
+  ProcessRunner runner_;
+  std::unique_ptr<AvahiDiscovery> discovery_;
+  std::unique_ptr<api::Server> api_server_;
+  int signal_fd_ = -1;
+  AvahiWatch* signal_watch_ = nullptr;
+
+  std::optional<ClusterSecret> secret_;
+  std::string secret_source_;
+  std::string alone_reason_;
+  std::unique_ptr<ClusterSession> session_;
+  AvahiWatch* control_watch_ = nullptr;
+  AvahiWatch* hello_watch_ = nullptr;
+  AvahiTimeout* session_timer_ = nullptr;
+
+  AvahiTimeout* load_timer_ = nullptr;
+  LoadSmoother load_;
+  uint16_t cores_ = 1;
+  uint32_t cpu_speed_ = 0;
+  uint32_t free_memory_mib_ = 0;
+};
+
+}  // namespace clusterlive
