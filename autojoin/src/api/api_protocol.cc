@@ -237,7 +237,7 @@ ParsedRequest parse_request(std::string_view line) {
     ~SecretWiper() {
       if (!j.is_object()) return;
       auto it = j.find("secret");
-      if (it != j.end() && it->is_string()) wipe(it->get_ref<std::string&>());
+      if (it != j.end() && it->is_string()) wipe(*it->get_ptr<std::string*>());
     }
   } wiper{j};
 

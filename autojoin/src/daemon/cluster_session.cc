@@ -178,22 +178,25 @@ void ClusterSession::log_rejected_record(RecordStatus status, const std::string&
 }
 
 void ClusterSession::on_service_found(const DiscoveredService& service, TimeMs now) {
+  // Whether the node was a live member before this record: if not (new to us, or dead), we
+  // also say hello to it directly, because its mDNS cache may hold a stale record of ours
+  // (after our reboot) and its WireGuard would then drop our handshakes.
+  RecordDecodeResult decoded =
+      decode_txt_record(service.txt, cluster_id_, secret_.record_mac_key());
+  bool was_live = false;
+  if (decoded.status == RecordStatus::ok) {
+    auto member = membership_.member(decoded.record.node_id);
+    was_live = member && member->state == MemberState::up;
+  }
   RecordStatus status = membership_.on_txt_record(service.txt, now);
   const std::string from = "mDNS service \"" + service.name + "\" at " + service.address;
   if (status == RecordStatus::foreign_cluster) {
     // Remembered by the membership as foreign and logged once by log_member_changes.
   } else if (status != RecordStatus::ok) {
     log_rejected_record(status, from);
-  } else {
-    RecordDecodeResult decoded =
-        decode_txt_record(service.txt, cluster_id_, secret_.record_mac_key());
-    auto address = parse_lan_address(service.address, kHelloPort);
-    if (decoded.status == RecordStatus::ok && address) {
-      learn_endpoint(decoded.record.node_id, *address, true);
-      // Tell it about us directly too: its mDNS cache may hold a stale record of ours.
-      auto member = membership_.member(decoded.record.node_id);
-      if (!member || member->state != MemberState::up) send_hello(*address, HelloType::hello);
-    }
+  } else if (auto address = parse_lan_address(service.address, kHelloPort)) {
+    learn_endpoint(decoded.record.node_id, *address, true);
+    if (!was_live) send_hello(*address, HelloType::hello);
   }
   tick(now);
 }
