@@ -219,6 +219,19 @@ void hello_seeds() {
   write_seed(target, "raw_near_tampered", with_mode(kModeRaw, tampered));
 }
 
+void dnsmasq_leases_seeds() {
+  const std::string target = "fuzz_dnsmasq_leases";
+  write_seed(target, "v4_leases",
+             std::string("1763750000 52:54:00:c1:00:01 10.77.0.11 node-c10001 01:52:54:00:c1:00:01\n"
+                   "0 52:54:00:c1:00:02 10.77.0.12 * *\n"));
+  write_seed(target, "v6_leases",
+             std::string("duid 00:01:00:01:2c:3a:1b:2d:52:54:00:12:34:56\n"
+                   "1763750000 1234 fd00::11 node-c10001 00:01:00:01:aa:bb\n"
+                   "1763750000 T5678 fd00::12 * 00:02:ab\n"));
+  write_seed(target, "near_bad_hostname",
+             std::string("1763750000 52:54:00:c1:00:03 10.77.0.13 evil\x1b[31m *\n"));
+}
+
 void membership_seeds() {
   const std::string target = "fuzz_membership";
   const Messages m = sample_messages();
@@ -305,6 +318,7 @@ int main(int argc, char** argv) {
   txt_record_seeds();
   wire_message_seeds();
   hello_seeds();
+  dnsmasq_leases_seeds();
   membership_seeds();
   cluster_secret_seeds();
   return 0;

@@ -132,6 +132,18 @@ CallResult Client::connect() {
 }
 
 CallResult Client::call(const Request& request) {
+  const bool reused = fd_ >= 0;
+  CallResult result = exchange(request);
+  // A connection kept from an earlier call may have been closed by the daemon meanwhile
+  // (idle clients are). A request that only reads is then sent again on a new connection;
+  // one that acts is not, in case it did reach the daemon.
+  const bool reads_only = request.command != Command::create && request.command != Command::join;
+  if (reused && lost_unanswered_ && reads_only) result = exchange(request);
+  return result;
+}
+
+CallResult Client::exchange(const Request& request) {
+  lost_unanswered_ = false;
   const Clock::time_point deadline = Clock::now() + std::chrono::milliseconds(options_.timeout_ms);
   if (fd_ < 0) {
     CallResult connected = connect();
@@ -174,6 +186,7 @@ CallResult Client::call(const Request& request) {
     if (!wait_for(fd_, POLLIN, send_failed ? Clock::now() : deadline)) {
       disconnect();
       if (send_failed) {
+        lost_unanswered_ = true;
         return failure(CallStatus::unreachable, "clusterlived closed the connection");
       }
       return failure(CallStatus::unreachable,
@@ -189,6 +202,7 @@ CallResult Client::call(const Request& request) {
       continue;
     }
     if (n < 0 && (errno == EINTR || errno == EAGAIN || errno == EWOULDBLOCK)) continue;
+    lost_unanswered_ = buffer_.empty();
     disconnect();
     return failure(CallStatus::unreachable, "clusterlived closed the connection without answering");
   }

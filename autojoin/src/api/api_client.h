@@ -48,7 +48,9 @@ class Client {
   /// `answered`); on success its status is `answered` and the response empty.
   CallResult connect();
   /// Sends `request` and waits for its answer, connecting first if needed. After any failure
-  /// the connection is closed; the next call connects again.
+  /// the connection is closed; the next call connects again. If a connection kept from an
+  /// earlier call turns out to be closed by the daemon (it closes idle clients), a reading
+  /// request (status, nodes, key_show) is sent once more on a new connection.
   CallResult call(const Request& request);
   /// Closes the connection (the next call connects again).
   void disconnect();
@@ -59,7 +61,10 @@ class Client {
   std::string socket_path_;
   ClientOptions options_;
   int fd_ = -1;
-  std::string buffer_;  ///< bytes read past the last answer
+  std::string buffer_;            ///< bytes read past the last answer
+  bool lost_unanswered_ = false;  ///< the last exchange found the connection closed, no answer
+
+  CallResult exchange(const Request& request);
 };
 
 /// A sentence for `status` (e.g. "clusterlived is not running"), for messages.

@@ -10,6 +10,7 @@
 #include <cerrno>
 #include <cstring>
 #include <fstream>
+#include <thread>
 
 #include "api/api_client.h"
 #include "api/api_test_support.h"
@@ -283,22 +284,49 @@ TEST_F(ApiServerTest, BusyRefusalReachesTheBlockingClient) {
 }
 
 TEST_F(ApiServerTest, IdleClientsAreClosed) {
-  options_.idle_timeout_ms = 150;
+  options_.idle_timeout_ms = 400;
   start();
   RawClient idle(loop_, socket_path_);
   RawClient busy(loop_, socket_path_);
   ASSERT_TRUE(loop_.run_until([&] { return server_->client_count() == 2; }));
-  // `busy` keeps talking; `idle` says nothing.
-  for (int i = 0; i < 4; ++i) {
-    loop_.run_for(60);
+  // `busy` keeps talking every 50 ms; `idle` says nothing.
+  auto started = std::chrono::steady_clock::now();
+  while (server_->stats().connections_closed_idle == 0 &&
+         std::chrono::steady_clock::now() - started < std::chrono::seconds(5)) {
+    loop_.run_for(50);
     ASSERT_TRUE(busy.send_text(format_request(Request(Command::status)) + "\n"));
     ASSERT_TRUE(parse(busy.read_line()).ok);
   }
+  EXPECT_GE(std::chrono::steady_clock::now() - started, std::chrono::milliseconds(350));
   EXPECT_TRUE(idle.closed_by_server(1000));
   EXPECT_EQ(server_->stats().connections_closed_idle, 1u);
   EXPECT_EQ(server_->client_count(), 1u);
-  EXPECT_TRUE(busy.closed_by_server(1000));
+  // Once quiet, `busy` goes the same way.
+  EXPECT_TRUE(busy.closed_by_server(2000));
   EXPECT_EQ(server_->client_count(), 0u);
+}
+
+TEST_F(ApiServerTest, KeptConnectionClosedForIdlenessIsReopenedForReads) {
+  options_.idle_timeout_ms = 100;
+  start();
+  auto results = loop_.run_beside([&] {
+    Client client(socket_path_);
+    std::vector<CallResult> out;
+    out.push_back(client.call(Request(Command::status)));
+    std::this_thread::sleep_for(std::chrono::milliseconds(400));  // the server closes it
+    out.push_back(client.call(Request(Command::nodes)));
+    std::this_thread::sleep_for(std::chrono::milliseconds(400));
+    out.push_back(client.call(Request(Command::create)));  // acts: not sent twice
+    out.push_back(client.call(Request(Command::create)));  // a fresh connection
+    return out;
+  });
+  ASSERT_EQ(results.size(), 4u);
+  EXPECT_EQ(results[0].status, CallStatus::answered) << results[0].message;
+  EXPECT_EQ(results[1].status, CallStatus::answered) << results[1].message;
+  EXPECT_EQ(results[2].status, CallStatus::unreachable) << results[2].message;
+  EXPECT_EQ(results[3].status, CallStatus::answered) << results[3].message;
+  EXPECT_EQ(backend_.create_calls, 1);
+  EXPECT_EQ(server_->stats().connections_closed_idle, 2u);
 }
 
 TEST_F(ApiServerTest, ClientVanishingMidAnswerDoesNotHurt) {

@@ -210,7 +210,7 @@ int run_cli(int argc, const char* const* argv, CliIo& io) {
   std::string key_file;
   CLI::App* join = app.add_subcommand(
       "join", "Join the cluster whose key is in FILE, or on standard input (root only)");
-  join->add_option("FILE", key_file, "Key file; absent or \"-\": standard input");
+  join->add_option("FILE", key_file, "Key file; absent or \"-\": standard input")->type_name("");
 
   try {
     app.parse(argc, argv);
