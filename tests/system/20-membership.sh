@@ -112,8 +112,11 @@ node_with_another_secret_stays_out() {
 	# The control port listens on the mesh address only; node 4 cannot reach it either way.
 	mesh1="$(status_json 1 | jq -r .mesh.address)"
 	lan1="$(lan_ipv4s 1 | head -n1)"
-	check "node 1's control port is bound to its mesh address only" \
-		[ "$(on 1 ss -Hlun 'sport = :51873' | awk '{ print $4 }')" = "[$mesh1]:51873" ] || return 1
+	local listening
+	listening="$(on 1 ss -Hlun 'sport = :51873' | awk '{ print $4 }')"
+	check "node 1's control port bound to its mesh address on clmesh0 only (got: ${listening//$'\n'/ })" \
+		grep -qxE "\\[$mesh1\\](%clmesh0)?:51873" <<<"$listening" || return 1
+	check "one control socket only" [ "$(wc -l <<<"$listening")" -eq 1 ] || return 1
 	before="$(status_json 1 | jq '[.counters | to_entries[] | select(.key | startswith("datagrams_")) | .value] | add')"
 	on 4 bash -c "echo probe >/dev/udp/$lan1/51873; echo probe >/dev/udp/$lan1/51872" || true
 	check "node 4 has no route into the mesh" not on 4 ping -c 1 -W 2 "$mesh1" >/dev/null || return 1

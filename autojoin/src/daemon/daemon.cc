@@ -8,6 +8,7 @@
 #include <signal.h>
 #include <sodium.h>
 #include <sys/signalfd.h>
+#include <sys/stat.h>
 #include <systemd/sd-daemon.h>
 #include <unistd.h>
 
@@ -128,6 +129,9 @@ int Daemon::run() {
   if (!cmdline_error.empty()) log::warning("kernel command line: " + cmdline_error);
   kernel_parameters_ = parse_kernel_parameters(kernel_command_line_);
   for (const std::string& warning : kernel_parameters_.warnings) log::warning(warning);
+
+  // Normally made by systemd (RuntimeDirectory=); made here too for other ways of starting.
+  mkdir(options_.runtime_dir.c_str(), 0755);
 
   // CPU speed: measured once per boot, cached under /run.
   CpuSpeed speed = measured_cpu_speed(options_.runtime_dir + "/cpu-speed");
