@@ -25,7 +25,8 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   SecretChoice choice = choose_secret({{SecretSource::kernel_command_line, parameters.key}});
   FUZZ_CHECK(choice.source.has_value() == parameters.key.has_value());
   if (parameters.key) {
-    FUZZ_CHECK(choice.secret.has_value() == ClusterSecret::parse(*parameters.key).secret.has_value());
+    FUZZ_CHECK(choice.secret.has_value() ==
+               ClusterSecret::parse(*parameters.key).secret.has_value());
     FUZZ_CHECK(choice.secret.has_value() == choice.error.empty());
   }
   return 0;

@@ -14,9 +14,9 @@
 #include <string>
 #include <vector>
 
+#include "core/hello_message.h"
 #include "core/mesh_address.h"
 #include "core/node_record.h"
-#include "core/hello_message.h"
 #include "core/wire_message.h"
 #include "fuzz/fuzz_common.h"
 
@@ -221,13 +221,14 @@ void hello_seeds() {
 
 void dnsmasq_leases_seeds() {
   const std::string target = "fuzz_dnsmasq_leases";
-  write_seed(target, "v4_leases",
-             std::string("1763750000 52:54:00:c1:00:01 10.77.0.11 node-c10001 01:52:54:00:c1:00:01\n"
-                   "0 52:54:00:c1:00:02 10.77.0.12 * *\n"));
+  write_seed(
+      target, "v4_leases",
+      std::string("1763750000 52:54:00:c1:00:01 10.77.0.11 node-c10001 01:52:54:00:c1:00:01\n"
+                  "0 52:54:00:c1:00:02 10.77.0.12 * *\n"));
   write_seed(target, "v6_leases",
              std::string("duid 00:01:00:01:2c:3a:1b:2d:52:54:00:12:34:56\n"
-                   "1763750000 1234 fd00::11 node-c10001 00:01:00:01:aa:bb\n"
-                   "1763750000 T5678 fd00::12 * 00:02:ab\n"));
+                         "1763750000 1234 fd00::11 node-c10001 00:01:00:01:aa:bb\n"
+                         "1763750000 T5678 fd00::12 * 00:02:ab\n"));
   write_seed(target, "near_bad_hostname",
              std::string("1763750000 52:54:00:c1:00:03 10.77.0.13 evil\x1b[31m *\n"));
 }

@@ -5,6 +5,8 @@
 #include <array>
 #include <charconv>
 
+#include "core/decimal.h"
+
 namespace clusterlive {
 namespace {
 
@@ -31,17 +33,6 @@ std::optional<Fields> split_fields(std::string_view line) {
 
 bool is_hex_digit(char c) { return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f'); }
 
-std::optional<uint64_t> parse_decimal(std::string_view text) {
-  if (text.empty()) return std::nullopt;
-  for (char c : text) {
-    if (c < '0' || c > '9') return std::nullopt;
-  }
-  uint64_t value = 0;
-  auto [end, error] = std::from_chars(text.data(), text.data() + text.size(), value);
-  if (error != std::errc() || end != text.data() + text.size()) return std::nullopt;
-  return value;
-}
-
 // "xx:xx:...:xx" (lower-case hex pairs, colon-separated), at least one pair.
 bool is_hex_pairs(std::string_view text) {
   if (text.size() % 3 != 2) return false;
@@ -65,7 +56,7 @@ bool is_hardware_address(std::string_view text) {
 // "[T]<iaid>": the IAID of a DHCPv6 lease, T for a temporary address.
 bool is_iaid(std::string_view text) {
   if (!text.empty() && text.front() == 'T') text.remove_prefix(1);
-  auto value = parse_decimal(text);
+  auto value = parse_decimal<uint64_t>(text);
   return value && *value <= UINT32_MAX;
 }
 
@@ -95,7 +86,7 @@ std::optional<std::string> canonical_address(int family, std::string_view text) 
 // One lease line; nullopt if malformed.
 std::optional<DnsmasqLease> parse_lease(const Fields& fields) {
   if (fields.count != 5) return std::nullopt;
-  auto expiry = parse_decimal(fields.field[0]);
+  auto expiry = parse_decimal<uint64_t>(fields.field[0]);
   if (!expiry) return std::nullopt;
   DnsmasqLease lease;
   lease.expiry_unix_s = *expiry;

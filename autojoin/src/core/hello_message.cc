@@ -2,7 +2,10 @@
 
 #include <arpa/inet.h>
 
+#include <algorithm>
+
 #include "core/byte_codec.h"
+#include "core/decimal.h"
 #include "core/node_id.h"
 #include "core/node_record.h"
 
@@ -57,6 +60,29 @@ std::optional<LanEndpoint> parse_lan_address(std::string_view text, uint16_t por
   endpoint.ipv6 = true;
   if (inet_pton(AF_INET6, copy.c_str(), endpoint.address.data()) == 1) return endpoint;
   return std::nullopt;
+}
+
+std::optional<LanEndpoint> parse_seed(std::string_view seed, uint16_t default_port) {
+  auto parse_port = [](std::string_view text) -> std::optional<uint16_t> {
+    auto port = parse_decimal<uint16_t>(text);
+    if (!port || *port == 0) return std::nullopt;
+    return port;
+  };
+  std::string_view host = seed;
+  std::optional<uint16_t> port = default_port;
+  if (!host.empty() && host.front() == '[') {  // [IPv6] or [IPv6]:port
+    size_t close = host.find(']');
+    if (close == std::string_view::npos) return std::nullopt;
+    std::string_view rest = host.substr(close + 1);
+    host = host.substr(1, close - 1);
+    if (!rest.empty()) port = rest.front() == ':' ? parse_port(rest.substr(1)) : std::nullopt;
+  } else if (std::count(host.begin(), host.end(), ':') == 1) {  // IPv4:port
+    size_t colon = host.find(':');
+    port = parse_port(host.substr(colon + 1));
+    host = host.substr(0, colon);
+  }
+  if (!port) return std::nullopt;
+  return parse_lan_address(host, *port);
 }
 
 std::string_view to_string(HelloStatus status) {

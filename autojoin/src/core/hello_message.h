@@ -36,6 +36,11 @@ struct LanEndpoint {
 /// Parses an IPv4 or IPv6 address (no port, no scope); nullopt if it is neither.
 std::optional<LanEndpoint> parse_lan_address(std::string_view text, uint16_t port);
 
+/// Parses a seed peer from `clusterlive.peers=`: "10.1.2.3", "10.1.2.3:51872", "fd00::1" or
+/// "[fd00::1]:51872"; `default_port` when none is given. Host names are not accepted (no
+/// blocking DNS lookups in the daemon's loop). nullopt if malformed or the port is 0.
+std::optional<LanEndpoint> parse_seed(std::string_view seed, uint16_t default_port);
+
 /// "node-x can be reached on the LAN at this endpoint", from a member that knows it.
 struct EndpointHint {
   std::string node_id;

@@ -95,5 +95,18 @@ TEST(HelloMessage, AddressParsing) {
   EXPECT_EQ(v4->port, 7);
 }
 
+TEST(HelloMessage, SeedParsing) {
+  EXPECT_EQ(parse_seed("10.77.0.11", 51872), parse_lan_address("10.77.0.11", 51872));
+  EXPECT_EQ(parse_seed("10.77.0.11:7000", 51872), parse_lan_address("10.77.0.11", 7000));
+  EXPECT_EQ(parse_seed("fd00::1", 51872), parse_lan_address("fd00::1", 51872));
+  EXPECT_EQ(parse_seed("[fd00::1]:7000", 51872), parse_lan_address("fd00::1", 7000));
+  EXPECT_EQ(parse_seed("[fd00::1]", 51872), parse_lan_address("fd00::1", 51872));
+  for (const char* bad :
+       {"", "node-c10001", "node-c10001:51872", "10.77.0.11:0", "10.77.0.11:65536", "10.77.0.11:x",
+        "[fd00::1]x", "[fd00::1", "[fd00::1]:", "10.77.0.11:+5"}) {
+    EXPECT_FALSE(parse_seed(bad, 51872)) << bad;
+  }
+}
+
 }  // namespace
 }  // namespace clusterlive

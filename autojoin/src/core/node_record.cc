@@ -7,6 +7,7 @@
 #include <optional>
 
 #include "core/byte_codec.h"
+#include "core/decimal.h"
 #include "core/hex.h"
 #include "core/node_id.h"
 
@@ -60,19 +61,6 @@ std::optional<WireguardKey> base64_decode_key(std::string_view text) {
   return key;
 }
 
-std::optional<uint64_t> parse_decimal_u64(std::string_view text) {
-  if (text.empty() || text.size() > kMaxCounterDigits) return std::nullopt;
-  if (text.size() > 1 && text[0] == '0') return std::nullopt;  // one spelling per value
-  uint64_t value = 0;
-  for (char c : text) {
-    if (c < '0' || c > '9') return std::nullopt;
-    uint64_t digit = static_cast<uint64_t>(c - '0');
-    if (value > (UINT64_MAX - digit) / 10) return std::nullopt;
-    value = value * 10 + digit;
-  }
-  return value;
-}
-
 std::vector<std::string> split_capabilities(std::string_view text) {
   std::vector<std::string> names;
   if (text.empty()) return names;
@@ -115,7 +103,10 @@ std::optional<NodeRecord> parse_fields(const std::map<std::string, std::string>&
   record.mesh_address = *address;
   record.capabilities = split_capabilities(values.at("caps"));
   if (!are_valid_capabilities(record.capabilities)) return std::nullopt;
-  std::optional<uint64_t> counter = parse_decimal_u64(values.at("ctr"));
+  const std::string& counter_text = values.at("ctr");
+  std::optional<uint64_t> counter = counter_text.size() > kMaxCounterDigits
+                                        ? std::nullopt
+                                        : parse_decimal<uint64_t>(counter_text, true);
   if (!counter) return std::nullopt;
   record.counter = *counter;
   const std::string& mac_text = values.at("mac");

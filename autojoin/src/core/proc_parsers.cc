@@ -3,6 +3,8 @@
 #include <charconv>
 #include <limits>
 
+#include "core/decimal.h"
+
 namespace clusterlive {
 namespace {
 
@@ -12,19 +14,6 @@ std::string_view trim_blanks(std::string_view text) {
   while (!text.empty() && (is_blank(text.front()) || text.front() == '\n')) text.remove_prefix(1);
   while (!text.empty() && (is_blank(text.back()) || text.back() == '\n')) text.remove_suffix(1);
   return text;
-}
-
-// A decimal number made of digits only (no sign, no spaces), without overflow.
-template <typename T>
-std::optional<T> parse_decimal(std::string_view text) {
-  if (text.empty()) return std::nullopt;
-  for (char c : text) {
-    if (c < '0' || c > '9') return std::nullopt;
-  }
-  T value{};
-  auto [end, error] = std::from_chars(text.data(), text.data() + text.size(), value);
-  if (error != std::errc() || end != text.data() + text.size()) return std::nullopt;
-  return value;
 }
 
 // Splits off the next blank-separated token of `rest`.

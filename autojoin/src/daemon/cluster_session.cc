@@ -33,40 +33,6 @@ WireguardKeyPair keys_or_ephemeral(const std::string& path, std::string& error) 
   return generate_wireguard_keypair();  // the mesh will not come up; status says why
 }
 
-// "10.1.2.3", "10.1.2.3:51872", "[fe80::1]:51872" or "fd00::1" -> endpoint on the hello port.
-std::optional<LanEndpoint> parse_seed(const std::string& seed) {
-  std::string host = seed;
-  uint16_t port = kHelloPort;
-  if (!host.empty() && host.front() == '[') {
-    size_t close = host.find(']');
-    if (close == std::string::npos) return std::nullopt;
-    std::string rest = host.substr(close + 1);
-    host = host.substr(1, close - 1);
-    if (!rest.empty()) {
-      if (rest.front() != ':') return std::nullopt;
-      rest.erase(0, 1);
-      try {
-        unsigned long value = std::stoul(rest);
-        if (value == 0 || value > 65535) return std::nullopt;
-        port = static_cast<uint16_t>(value);
-      } catch (const std::exception&) {
-        return std::nullopt;
-      }
-    }
-  } else if (std::count(host.begin(), host.end(), ':') == 1) {
-    size_t colon = host.find(':');
-    try {
-      unsigned long value = std::stoul(host.substr(colon + 1));
-      if (value == 0 || value > 65535) return std::nullopt;
-      port = static_cast<uint16_t>(value);
-    } catch (const std::exception&) {
-      return std::nullopt;
-    }
-    host = host.substr(0, colon);
-  }
-  return parse_lan_address(host, port);
-}
-
 }  // namespace
 
 ClusterSession::ClusterSession(const ClusterSecret& secret, SessionConfig config,
@@ -122,7 +88,7 @@ std::string ClusterSession::start() {
   }
 
   for (const std::string& seed : config_.seeds) {
-    auto endpoint = parse_seed(seed);
+    auto endpoint = parse_seed(seed, kHelloPort);
     if (!endpoint) {
       log::warning("seed \"" + seed +
                    "\" ignored: give an IPv4 or IPv6 address, "

@@ -6,6 +6,7 @@
 #include <cmath>
 #include <cstring>
 
+#include "core/decimal.h"
 #include "sys/file_io.h"
 
 namespace clusterlive {
@@ -20,17 +21,6 @@ constexpr size_t kWorkloadTableEntries = 1024;
 // the checksum goes into one so it cannot drop it.
 volatile uint64_t benchmark_seed = 0x9e3779b97f4a7c15ULL;
 volatile uint64_t benchmark_sink = 0;
-
-std::optional<uint64_t> parse_decimal(std::string_view text) {
-  if (text.empty() || (text.size() > 1 && text.front() == '0')) return std::nullopt;
-  for (char c : text) {
-    if (c < '0' || c > '9') return std::nullopt;
-  }
-  uint64_t value = 0;
-  auto [end, error] = std::from_chars(text.data(), text.data() + text.size(), value);
-  if (error != std::errc() || end != text.data() + text.size()) return std::nullopt;
-  return value;
-}
 
 bool consume_prefix(std::string_view& text, std::string_view prefix) {
   if (text.substr(0, prefix.size()) != prefix) return false;
@@ -103,13 +93,13 @@ std::optional<CpuBenchmarkResult> parse_cpu_speed_cache(std::string_view text) {
     return std::nullopt;
   }
   size_t space = text.find(' ');
-  auto speed = parse_decimal(text.substr(0, space));
+  auto speed = parse_decimal<uint64_t>(text.substr(0, space), true);
   if (space == std::string_view::npos) return std::nullopt;
   text.remove_prefix(space);
   if (!consume_prefix(text, " best_run_us=")) return std::nullopt;
   if (text.empty() || text.back() != '\n') return std::nullopt;
   text.remove_suffix(1);
-  auto best_run_us = parse_decimal(text);
+  auto best_run_us = parse_decimal<uint64_t>(text, true);
   if (!speed || *speed == 0 || *speed > kMaxCpuSpeed || !best_run_us ||
       *best_run_us > static_cast<uint64_t>(INT64_MAX)) {
     return std::nullopt;
