@@ -107,6 +107,9 @@ void AvahiDiscovery::on_client_state(AvahiClient* client, AvahiClientState state
       if (group_) avahi_entry_group_reset(group_);
       break;
     case AVAHI_CLIENT_CONNECTING:
+      // No daemon yet, or (NO_FAIL) it went away: objects of a lost connection are invalid,
+      // and everything is made again once the client is running.
+      drop_client_objects();
       report("waiting for avahi-daemon (mDNS discovery paused; seeds and hellos go on)", true);
       break;
     case AVAHI_CLIENT_FAILURE: {
