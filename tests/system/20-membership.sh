@@ -133,6 +133,9 @@ avahi_daemon_restart_is_survived() {
 	local pid_before pid_after
 	pid_before="$(on 1 systemctl show -P MainPID clusterlived)"
 	on 1 systemctl restart avahi-daemon
+	# The new avahi-daemon knows nothing of our service until clusterlived publishes it again.
+	wait_until 60 "node 1's own avahi-daemon to list its _clusterlive._tcp service again" \
+		eval 'on 1 avahi-browse -ptr _clusterlive._tcp 2>/dev/null | grep -q "^=;[^;]*;IPv4;$(expected_name 1);_clusterlive._tcp;"' || return 1
 	wait_until 60 "node 2 to see node 1's _clusterlive._tcp service again" \
 		eval 'on 2 avahi-browse -ptr _clusterlive._tcp 2>/dev/null | grep -q "^=;[^;]*;IPv4;$(expected_name 1);_clusterlive._tcp;"' || return 1
 	pid_after="$(on 1 systemctl show -P MainPID clusterlived)"
