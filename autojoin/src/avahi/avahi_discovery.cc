@@ -3,6 +3,7 @@
 #include <avahi-common/alternative.h>
 #include <avahi-common/error.h>
 #include <avahi-common/malloc.h>
+#include <avahi-common/timeval.h>
 #include <net/if.h>
 
 namespace clusterlive {
@@ -119,8 +120,10 @@ void AvahiDiscovery::on_client_state(AvahiClient* client, AvahiClientState state
       // (NO_FAIL) waits for avahi-daemon to come back. Freed from a zero timeout, not from
       // inside the client's own callback.
       drop_client_objects();
+      struct timeval now_tv;
+      avahi_elapse_time(&now_tv, 0, 0);  // a null timeval would mean "never"
       poll_->timeout_new(
-          poll_, nullptr,
+          poll_, &now_tv,
           [](AvahiTimeout* timeout, void* data) {
             auto* discovery = static_cast<AvahiDiscovery*>(data);
             discovery->poll_->timeout_free(timeout);
