@@ -45,7 +45,22 @@ run_test() {
 	else
 		CASES_FAILED=$((CASES_FAILED + 1))
 		log "FAIL: $name"
+		dump_cluster_state
 	fi
+}
+
+# After a failed case: what every running node thinks, in the test's own output (a CI log
+# is often all there is to go on).
+dump_cluster_state() {
+	local k
+	for k in $(vc status --json 2>/dev/null | jq -r '.[] | select(.state == "up") | .node' 2>/dev/null); do
+		log "  --- node $k: clusterlive nodes / wg show / clusterlived journal (last 40 lines)"
+		{
+			on "$k" clusterlive nodes
+			on "$k" wg show clmesh0
+			on "$k" journalctl -u clusterlived -o short-monotonic -n 40 --no-pager
+		} 2>&1 | sed 's/^/    /' || true
+	done
 }
 
 finish() {

@@ -32,6 +32,10 @@ struct CriuCheckView {
   std::string detail;  ///< e.g. "Looks good." or the first error line
 };
 
+/// A peer whose last WireGuard handshake is at most this old counts as connected: WireGuard
+/// rekeys every 120 s while a tunnel carries traffic.
+constexpr int64_t kRecentHandshakeSeconds = 180;
+
 /// The WireGuard mesh interface of this node.
 struct MeshView {
   bool up = false;
@@ -40,7 +44,7 @@ struct MeshView {
   uint16_t listen_port = 0;
   std::string public_key;  ///< base64, as `wg` shows it
   size_t peers = 0;        ///< WireGuard peers configured (= authenticated live members)
-  size_t peers_with_recent_handshake = 0;  ///< handshake in the last 180 s
+  size_t peers_with_recent_handshake = 0;  ///< see kRecentHandshakeSeconds
   std::string error;       ///< why the mesh is not up, if it is not
 };
 

@@ -14,7 +14,6 @@ constexpr int64_t kSecondsPerDay = 86'400;
 /// Below this, "ago" durations are shown in tenths of a second, in ms.
 constexpr int64_t kTenthsBelowMs = 10'000;
 /// Handshakes newer than this count as recent in MeshView, in seconds (WireGuard's rekey).
-constexpr int kRecentHandshakeSeconds = 180;
 
 std::string printf_text(const char* format, int64_t a, int64_t b) {
   char buffer[64];
@@ -60,7 +59,7 @@ std::string mesh_peers_text(const api::MeshView& mesh) {
   std::string text = std::to_string(mesh.peers);
   if (mesh.peers > 0) {
     text += ", " + std::to_string(mesh.peers_with_recent_handshake) +
-            " with a handshake in the last " + std::to_string(kRecentHandshakeSeconds) + " s";
+            " with a handshake in the last " + std::to_string(api::kRecentHandshakeSeconds) + " s";
   }
   return text;
 }

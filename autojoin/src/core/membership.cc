@@ -201,7 +201,8 @@ void Membership::send_member_table(const std::string& requester, TimeMs now) {
   (void)now;
 }
 
-RecordStatus Membership::on_txt_record(const std::vector<std::string>& entries, TimeMs now) {
+RecordDecodeResult Membership::on_txt_record(const std::vector<std::string>& entries,
+                                             TimeMs now) {
   RecordDecodeResult decoded = decode_txt_record(entries, cluster_id_, record_key_);
   ++counters_.records_by_status[static_cast<size_t>(decoded.status)];
   if (decoded.status == RecordStatus::ok) {
@@ -209,7 +210,7 @@ RecordStatus Membership::on_txt_record(const std::vector<std::string>& entries, 
   } else if (decoded.status == RecordStatus::foreign_cluster) {
     remember_foreign(decoded.record, now);
   }
-  return decoded.status;
+  return decoded;
 }
 
 bool Membership::on_verified_record(const NodeRecord& record, TimeMs now) {

@@ -99,9 +99,9 @@ class Membership {
   void on_datagram(std::span<const uint8_t> bytes, TimeMs now);
 
   /// Handles one mDNS TXT record of _clusterlive._tcp (raw entries).
-  /// Returns the decode status; an authentic record with an old counter
-  /// returns ok but is counted in records_replayed and changes nothing.
-  RecordStatus on_txt_record(const std::vector<std::string>& entries, TimeMs now);
+  /// Returns the decoded record and its status; an authentic record with an
+  /// old counter returns ok but is counted in records_replayed and changes nothing.
+  RecordDecodeResult on_txt_record(const std::vector<std::string>& entries, TimeMs now);
 
   /// Takes a record already decoded and authenticated. Adds an unknown node
   /// as up, refreshes a known one. False if it is a replay (old counter).

@@ -214,7 +214,7 @@ TEST(Membership, ForeignClusterRecordsNeverBecomeMembers) {
   ClusterSecret other = testing::other_secret();
   NodeRecord foreign = testing::test_record(other);
   RecordStatus status = cluster.node(0).on_txt_record(
-      encode_txt_record(foreign, other.record_mac_key()), cluster.now());
+      encode_txt_record(foreign, other.record_mac_key()), cluster.now()).status;
   EXPECT_EQ(status, RecordStatus::foreign_cluster);
   cluster.advance(10 * kSecondMs);
   EXPECT_FALSE(cluster.node(0).member(foreign.node_id));
@@ -238,8 +238,8 @@ TEST(Membership, TamperedTxtRecordsAreCountedAndIgnored) {
   NodeRecord stranger = testing::test_record(cluster.secret());
   std::vector<std::string> txt = encode_txt_record(stranger, cluster.secret().record_mac_key());
   txt[6] = "ctr=1";  // changed counter, old MAC
-  EXPECT_EQ(cluster.node(0).on_txt_record(txt, cluster.now()), RecordStatus::bad_mac);
-  EXPECT_EQ(cluster.node(0).on_txt_record({"v=1"}, cluster.now()), RecordStatus::malformed);
+  EXPECT_EQ(cluster.node(0).on_txt_record(txt, cluster.now()).status, RecordStatus::bad_mac);
+  EXPECT_EQ(cluster.node(0).on_txt_record({"v=1"}, cluster.now()).status, RecordStatus::malformed);
   EXPECT_FALSE(cluster.node(0).member(stranger.node_id));
   const MembershipCounters& counters = cluster.node(0).counters();
   EXPECT_EQ(counters.records_by_status[size_t(RecordStatus::bad_mac)], 1u);
@@ -257,11 +257,11 @@ TEST(Membership, ReplayedTxtRecordIsCountedAndChangesNothing) {
   std::vector<std::string> new_txt = encode_txt_record(record, secret.record_mac_key());
 
   Membership& node = cluster.node(0);
-  EXPECT_EQ(node.on_txt_record(old_txt, cluster.now()), RecordStatus::ok);
-  EXPECT_EQ(node.on_txt_record(new_txt, cluster.now()), RecordStatus::ok);
-  EXPECT_EQ(node.on_txt_record(new_txt, cluster.now()), RecordStatus::ok);  // re-announcement
+  EXPECT_EQ(node.on_txt_record(old_txt, cluster.now()).status, RecordStatus::ok);
+  EXPECT_EQ(node.on_txt_record(new_txt, cluster.now()).status, RecordStatus::ok);
+  EXPECT_EQ(node.on_txt_record(new_txt, cluster.now()).status, RecordStatus::ok);  // re-announcement
   EXPECT_EQ(node.counters().records_replayed, 0u);
-  EXPECT_EQ(node.on_txt_record(old_txt, cluster.now()), RecordStatus::ok);
+  EXPECT_EQ(node.on_txt_record(old_txt, cluster.now()).status, RecordStatus::ok);
   EXPECT_EQ(node.counters().records_replayed, 1u);
   EXPECT_EQ(node.member(record.node_id)->capabilities, std::vector<std::string>{"criu"});
 }

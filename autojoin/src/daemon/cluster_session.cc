@@ -14,7 +14,6 @@
 namespace clusterlive {
 namespace {
 
-constexpr int64_t kRecentHandshakeSeconds = 180;  // WireGuard rekeys every 120 s when in use
 
 std::string state_name(MemberState state) {
   switch (state) {
@@ -96,7 +95,7 @@ std::string ClusterSession::start() {
       continue;
     }
     if (hello_targets_.size() < kMaxHelloTargets) {
-      hello_targets_[endpoint->address_text()] = {*endpoint, "seed", 0};
+      hello_targets_[endpoint->address_text()] = {*endpoint, "seed", 0, "", 0, 0};
     }
   }
 
@@ -144,27 +143,40 @@ void ClusterSession::log_rejected_record(RecordStatus status, const std::string&
 }
 
 void ClusterSession::on_service_found(const DiscoveredService& service, TimeMs now) {
-  // Whether the node was a live member before this record: if not (new to us, or dead), we
-  // also say hello to it directly, because its mDNS cache may hold a stale record of ours
-  // (after our reboot) and its WireGuard would then drop our handshakes.
-  RecordDecodeResult decoded =
-      decode_txt_record(service.txt, cluster_id_, secret_.record_mac_key());
-  bool was_live = false;
-  if (decoded.status == RecordStatus::ok) {
-    auto member = membership_.member(decoded.record.node_id);
-    was_live = member && member->state == MemberState::up;
-  }
-  RecordStatus status = membership_.on_txt_record(service.txt, now);
+  RecordDecodeResult decoded = membership_.on_txt_record(service.txt, now);
   const std::string from = "mDNS service \"" + service.name + "\" at " + service.address;
-  if (status == RecordStatus::foreign_cluster) {
+  if (decoded.status == RecordStatus::foreign_cluster) {
     // Remembered by the membership as foreign and logged once by log_member_changes.
-  } else if (status != RecordStatus::ok) {
-    log_rejected_record(status, from);
+  } else if (decoded.status != RecordStatus::ok) {
+    log_rejected_record(decoded.status, from);
   } else if (auto address = parse_lan_address(service.address, kHelloPort)) {
     learn_endpoint(decoded.record.node_id, *address, true);
-    if (!was_live) send_hello(*address, HelloType::hello);
+    // A node that is not a live member (new to us, or dead) also gets direct hellos until it
+    // is: its mDNS cache may hold a stale record of ours (after our reboot), and its
+    // WireGuard would then drop our handshakes.
+    if (!was_live(decoded.record.node_id)) {
+      auto target = hello_targets_.find(address->address_text());
+      if (target == hello_targets_.end() && hello_targets_.size() < kMaxHelloTargets) {
+        hello_targets_[address->address_text()] = {*address, "mdns", now, decoded.record.node_id,
+                                                   now, now + kMdnsHelloWindowMs};
+      } else if (target != hello_targets_.end() && target->second.origin == "mdns") {
+        target->second.expires_at = now + kMdnsHelloWindowMs;
+      }
+    }
   }
   tick(now);
+}
+
+bool ClusterSession::was_live(const std::string& node_id) const {
+  // What the last tick logged: a record never changes a member's state, so this is
+  // its state before the record just handled.
+  auto logged = logged_states_.find(node_id);
+  return logged != logged_states_.end() && logged->second == MemberState::up;
+}
+
+bool ClusterSession::heard_over_mesh_since(const std::string& node_id, TimeMs since) const {
+  auto heard = last_heard_.find(node_id);
+  return heard != last_heard_.end() && heard->second >= since;
 }
 
 void ClusterSession::on_control_readable(TimeMs now) {
@@ -197,7 +209,7 @@ void ClusterSession::handle_hello(const ReceivedDatagram& datagram, TimeMs now) 
   const std::string from = "hello from " + datagram.from.address_text();
   if (decoded.status == HelloStatus::bad_mac) {
     // Another cluster's node (shown as foreign) or a tampered datagram.
-    RecordStatus status = membership_.on_txt_record(decoded.message.record_entries, now);
+    RecordStatus status = membership_.on_txt_record(decoded.message.record_entries, now).status;
     if (status != RecordStatus::foreign_cluster) log::warning("rejected " + from + ": bad_mac");
     return;
   }
@@ -205,13 +217,11 @@ void ClusterSession::handle_hello(const ReceivedDatagram& datagram, TimeMs now) 
     log::warning("rejected " + from + ": " + std::string(to_string(decoded.status)));
     return;
   }
-  RecordStatus status = membership_.on_txt_record(decoded.message.record_entries, now);
-  if (status != RecordStatus::ok) {
-    log_rejected_record(status, from);
+  RecordDecodeResult record = membership_.on_txt_record(decoded.message.record_entries, now);
+  if (record.status != RecordStatus::ok) {
+    log_rejected_record(record.status, from);
     return;
   }
-  RecordDecodeResult record =
-      decode_txt_record(decoded.message.record_entries, cluster_id_, secret_.record_mac_key());
   if (record.record.node_id == config_.node_id) return;  // our own, e.g. a seed pointing at us
   learn_endpoint(record.record.node_id, datagram.from, true);
   for (const EndpointHint& hint : decoded.message.hints) {
@@ -250,6 +260,13 @@ void ClusterSession::send_hellos(TimeMs now) {
       live_addresses.insert(endpoint->second.address_text());
     }
   }
+  for (auto it = hello_targets_.begin(); it != hello_targets_.end();) {
+    const HelloTarget& target = it->second;
+    // Done once the node talks to us over the mesh: then it has our current record.
+    bool done = target.origin == "mdns" && (now >= target.expires_at ||
+                                            heard_over_mesh_since(target.node_id, target.found_at));
+    it = done ? hello_targets_.erase(it) : std::next(it);
+  }
   for (auto& [address, target] : hello_targets_) {
     if (now < target.next_at) continue;
     send_hello(target.endpoint, HelloType::hello);
@@ -268,7 +285,7 @@ void ClusterSession::reread_leases(TimeMs now) {
     auto endpoint = parse_lan_address(lease.address, kHelloPort);
     if (!endpoint || hello_targets_.count(endpoint->address_text())) continue;
     if (hello_targets_.size() >= kMaxHelloTargets) break;
-    hello_targets_[endpoint->address_text()] = {*endpoint, "lease", now};
+    hello_targets_[endpoint->address_text()] = {*endpoint, "lease", now, "", 0, 0};
   }
 }
 
@@ -385,7 +402,7 @@ void ClusterSession::fill_status(api::StatusView& status, TimeMs now) {
   const int64_t unix_now = static_cast<int64_t>(std::time(nullptr));
   for (const MeshPeerStatus& peer : mesh_status_) {
     if (peer.latest_handshake_unix > 0 &&
-        unix_now - peer.latest_handshake_unix <= kRecentHandshakeSeconds) {
+        unix_now - peer.latest_handshake_unix <= api::kRecentHandshakeSeconds) {
       ++mesh.peers_with_recent_handshake;
     }
   }

@@ -30,6 +30,9 @@ constexpr uint16_t kHelloPort = 51872;
 constexpr uint16_t kControlPort = 51873;
 /// A hello to a seed or lease that is not a live member yet goes out this often.
 constexpr int64_t kHelloRetryMs = 2'000;
+/// A node found by mDNS that is not a live member gets hellos for this long (a single one
+/// can be lost, e.g. when it goes out before this node has its own LAN address).
+constexpr int64_t kMdnsHelloWindowMs = 60'000;
 /// A hello to a seed that already is a live member: keeps a partition from lasting.
 constexpr int64_t kHelloRefreshMs = 30'000;
 /// The DHCP leases file is read again this often.
@@ -86,8 +89,13 @@ class ClusterSession {
  private:
   struct HelloTarget {
     LanEndpoint endpoint;
-    std::string origin;  ///< "seed" or "lease"
+    std::string origin;  ///< "seed", "lease" or "mdns"
     TimeMs next_at = 0;
+    /// mDNS targets only: the node they reach, when it was found, and when to give up on it
+    /// (a node that stays unreachable may be a stale cache entry of a powered-off machine).
+    std::string node_id;
+    TimeMs found_at = 0;
+    TimeMs expires_at = 0;
   };
 
   void handle_hello(const ReceivedDatagram& datagram, TimeMs now);
@@ -99,6 +107,8 @@ class ClusterSession {
   void flush_outgoing();
   void sync_mesh_peers();
   void log_member_changes(TimeMs now);
+  bool was_live(const std::string& node_id) const;
+  bool heard_over_mesh_since(const std::string& node_id, TimeMs since) const;
   void log_rejected_record(RecordStatus status, const std::string& from);
   std::optional<std::string> node_of_mesh_address(const LanEndpoint& from) const;
   const Ipv6Address& mesh_address_of(const std::string& node_id);

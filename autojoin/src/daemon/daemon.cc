@@ -309,10 +309,14 @@ api::NodeView Daemon::self_row() {
   row.cpu_speed = cpu_speed_;
   row.load = load_.exported_load_milli() / 1000.0;
   row.free_memory_mib = free_memory_mib_;
-  row.state_for_ms =
-      now() -
-      std::chrono::duration_cast<std::chrono::milliseconds>(started_.time_since_epoch()).count();
+  row.state_for_ms = uptime_ms();
   return row;
+}
+
+int64_t Daemon::uptime_ms() const {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() -
+                                                               started_)
+      .count();
 }
 
 api::StatusView Daemon::status() {
@@ -321,7 +325,7 @@ api::StatusView Daemon::status() {
   status.node = node_id_;
   status.alone_reason = alone_reason_;
   status.criu = read_criu_check(options_.state_dir);
-  status.uptime_ms = self_row().state_for_ms;
+  status.uptime_ms = uptime_ms();
   status.mesh.interface = options_.mesh_interface;
   if (session_) session_->fill_status(status, now());
   return status;

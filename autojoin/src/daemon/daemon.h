@@ -55,6 +55,7 @@ class Daemon final : public api::Backend {
   void rearm_session_timer();
   void sample_load();
   api::NodeView self_row();
+  int64_t uptime_ms() const;
 
   static void on_session_socket(AvahiWatch*, int fd, AvahiWatchEvent, void* self);
   static void on_session_timer(AvahiTimeout*, void* self);
