@@ -49,3 +49,8 @@ ensure_packages() {
 # Prints a duration in seconds (float) since a start value from now_s.
 now_s() { date +%s.%N; }
 elapsed_since() { awk -v s="$1" -v e="$(date +%s.%N)" 'BEGIN { printf "%.1f", e - s }'; }
+
+# Node K of a virtual cluster (scripts/vcluster): its MAC (QEMU's 52:54:00, then c1, then K
+# in two bytes) and the name clusterlive derives from that MAC (node- + its last 3 bytes).
+vcluster_node_mac() { printf '52:54:00:c1:%02x:%02x\n' $(($1 / 256)) $(($1 % 256)); }
+vcluster_node_name() { printf 'node-c1%02x%02x\n' $(($1 / 256)) $(($1 % 256)); }

@@ -6,6 +6,8 @@
 set -euo pipefail
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
+# shellcheck source=../../scripts/lib/common.sh
+. "$ROOT/scripts/lib/common.sh"  # shared helpers; this file redefines require_root for tests
 VCLUSTER="$ROOT/scripts/vcluster"
 TEST_NAME="$(basename "$0" .sh)"
 TEST_ISO="${TEST_ISO:-$ROOT/image/clusterlive-test-amd64.iso}"
@@ -112,7 +114,7 @@ cluster_cleanup() {
 }
 
 # The name a node must have: node- + the last three bytes of the MAC vcluster gives node K.
-expected_name() { printf 'node-c1%02x%02x\n' $(($1 / 256)) $(($1 % 256)); }
+expected_name() { vcluster_node_name "$1"; }
 
 # Usage: wait_until TIMEOUT_S DESCRIPTION CMD...   polls CMD until it succeeds.
 wait_until() {

@@ -137,9 +137,38 @@ CallResult Client::call(const Request& request) {
   // A connection kept from an earlier call may have been closed by the daemon meanwhile
   // (idle clients are). A request that only reads is then sent again on a new connection;
   // one that acts is not, in case it did reach the daemon.
-  const bool reads_only = request.command != Command::create && request.command != Command::join;
-  if (reused && lost_unanswered_ && reads_only) result = exchange(request);
+  if (reused && lost_unanswered_ && only_reads(request.command)) result = exchange(request);
   return result;
+}
+
+template <typename T, typename Parse>
+Reply<T> Client::typed_call(const Request& request, Parse parse) {
+  Reply<T> reply;
+  reply.call = call(request);
+  if (reply.call.status != CallStatus::answered || !reply.call.response.ok) return reply;
+  std::string error;
+  reply.value = parse(reply.call.response.result, error);
+  if (!reply.value) {
+    reply.call.status = CallStatus::protocol_error;
+    reply.call.message = "clusterlived's answer is not understood: " + error;
+  }
+  return reply;
+}
+
+Reply<JobView> Client::run_job(const RunRequest& request) {
+  return typed_call<JobView>(run_request(request), parse_job_result);
+}
+
+Reply<std::vector<JobView>> Client::jobs() {
+  return typed_call<std::vector<JobView>>(Request(Command::ps), parse_jobs_result);
+}
+
+Reply<JobView> Client::job(const std::string& id) {
+  return typed_call<JobView>(job_request(Command::job, id), parse_job_result);
+}
+
+Reply<JobView> Client::kill_job(const std::string& id) {
+  return typed_call<JobView>(job_request(Command::kill, id), parse_job_result);
 }
 
 CallResult Client::exchange(const Request& request) {

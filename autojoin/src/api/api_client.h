@@ -5,7 +5,9 @@
 #pragma once
 
 #include <cstddef>
+#include <optional>
 #include <string>
+#include <vector>
 
 #include "api/api_protocol.h"
 #include "api/api_types.h"
@@ -37,6 +39,16 @@ struct CallResult {
   Response response;    ///< when answered
 };
 
+/// A call whose success carries a value: `value` is set when the daemon answered ok with a
+/// result of the right shape. Otherwise `call` says why: it was not answered (its status and
+/// message), the daemon answered an error (status `answered`, response.error), or the result
+/// has the wrong shape (status `protocol_error`, the message says what is wrong).
+template <typename T>
+struct Reply {
+  CallResult call;  ///< on success too: response.result is the result as the daemon sent it
+  std::optional<T> value;
+};
+
 class Client {
  public:
   explicit Client(std::string socket_path, ClientOptions options = {});
@@ -50,8 +62,18 @@ class Client {
   /// Sends `request` and waits for its answer, connecting first if needed. After any failure
   /// the connection is closed; the next call connects again. If a connection kept from an
   /// earlier call turns out to be closed by the daemon (it closes idle clients), a reading
-  /// request (status, nodes, key_show) is sent once more on a new connection.
+  /// request (only_reads(): status, nodes, key_show, ps, job) is sent once more on a new
+  /// connection.
   CallResult call(const Request& request);
+
+  /// Starts a job (`run`); the value is the new job.
+  Reply<JobView> run_job(const RunRequest& request);
+  /// Every job the daemon knows (`ps`).
+  Reply<std::vector<JobView>> jobs();
+  /// The job `id` (`job`).
+  Reply<JobView> job(const std::string& id);
+  /// Ends the job `id` (`kill`); the value is the job as it is once the kill was sent.
+  Reply<JobView> kill_job(const std::string& id);
   /// Closes the connection (the next call connects again).
   void disconnect();
 
@@ -65,6 +87,8 @@ class Client {
   bool lost_unanswered_ = false;  ///< the last exchange found the connection closed, no answer
 
   CallResult exchange(const Request& request);
+  template <typename T, typename Parse>
+  Reply<T> typed_call(const Request& request, Parse parse);
 };
 
 /// A sentence for `status` (e.g. "clusterlived is not running"), for messages.

@@ -151,6 +151,67 @@ TEST(ApiClient, SendsOneLineAndReadsOneAnswer) {
   EXPECT_EQ(seen, R"({"api":1,"command":"create"})");
 }
 
+TEST(ApiClient, RunJobSendsTheRequestAndReadsTheJob) {
+  TempDir dir;
+  HandServer server(dir / "api.sock");
+  std::string seen;
+  JobView started = test_support::sample_jobs()[0];
+  server.serve_one([&seen, started](int fd) {
+    seen = read_request(fd);
+    send_text(fd, format_ok(job_result(started)) + "\n");
+  });
+  Client client(dir / "api.sock");
+  RunRequest run;
+  run.argv = {"./render", "--frames", "1-100"};
+  run.cwd = "/cluster/home/ann";
+  run.env = {{"LANG", "C.UTF-8"}};
+  Reply<JobView> reply = client.run_job(run);
+  ASSERT_TRUE(reply.value) << reply.call.message;
+  EXPECT_EQ(reply.call.status, CallStatus::answered);
+  EXPECT_EQ(reply.value->id, "j-3f9a0c12");
+  EXPECT_EQ(reply.call.response.result, job_result(started));  // as sent, for --json
+  EXPECT_EQ(seen, format_request(run_request(run)));
+}
+
+TEST(ApiClient, TypedRepliesCarryErrorAnswers) {
+  TempDir dir;
+  HandServer server(dir / "api.sock");
+  server.serve_one([](int fd) {
+    read_request(fd);
+    send_text(fd, format_error(ErrorCode::not_found, "no job j-99999999") + "\n");
+  });
+  Client client(dir / "api.sock");
+  Reply<JobView> reply = client.kill_job("j-99999999");
+  EXPECT_FALSE(reply.value);
+  EXPECT_EQ(reply.call.status, CallStatus::answered);
+  EXPECT_FALSE(reply.call.response.ok);
+  EXPECT_EQ(reply.call.response.error.code, "not_found");
+  EXPECT_EQ(reply.call.response.error.message, "no job j-99999999");
+}
+
+TEST(ApiClient, TypedReplyOfTheWrongShapeIsAProtocolError) {
+  TempDir dir;
+  HandServer server(dir / "api.sock");
+  server.serve_one([](int fd) {
+    read_request(fd);
+    send_text(fd, format_ok({{"jobs", {{{"id", 12}}}}}) + "\n");
+  });
+  Client client(dir / "api.sock");
+  Reply<std::vector<JobView>> reply = client.jobs();
+  EXPECT_FALSE(reply.value);
+  EXPECT_EQ(reply.call.status, CallStatus::protocol_error);
+  EXPECT_EQ(reply.call.message,
+            R"(clusterlived's answer is not understood: jobs[0]: member "id": expected a string)");
+}
+
+TEST(ApiClient, TypedRepliesWithoutADaemon) {
+  TempDir dir;
+  Client client(dir / "api.sock");
+  Reply<JobView> reply = client.job("j-3f9a0c12");
+  EXPECT_FALSE(reply.value);
+  EXPECT_EQ(reply.call.status, CallStatus::not_running);
+}
+
 TEST(ApiClient, SocketThatRefusesUsIsPermissionDenied) {
   if (geteuid() != 0) GTEST_SKIP() << "needs root to run a child as nobody";
   TempDir dir;

@@ -20,7 +20,22 @@ std::string permission_message(Command command, const Caller& caller) {
          std::to_string(caller.uid);
 }
 
-Answer run(Backend& backend, const Request& request) {
+/// The ErrorCode for a JobResult's error_code: the three the Backend may use, anything else
+/// as "failed".
+ErrorCode job_error_code(const std::string& code) {
+  if (code == error_code_name(ErrorCode::permission_denied)) return ErrorCode::permission_denied;
+  if (code == error_code_name(ErrorCode::not_found)) return ErrorCode::not_found;
+  return ErrorCode::failed;
+}
+
+Answer job_answer(const JobResult& result, Command command) {
+  if (result.ok) return ok_answer(job_result(result.job));
+  std::string message = result.error;
+  if (message.empty()) message = std::string(command_name(command)) + " failed";
+  return error_answer(job_error_code(result.error_code), message);
+}
+
+Answer run(Backend& backend, const Caller& caller, const Request& request) {
   switch (request.command) {
     case Command::status:
       return ok_answer(status_result(backend.status()));
@@ -48,6 +63,14 @@ Answer run(Backend& backend, const Request& request) {
       }
       return ok_answer(cluster_change_result(change));
     }
+    case Command::run:
+      return job_answer(backend.run_job(caller, request.run), request.command);
+    case Command::ps:
+      return ok_answer(jobs_result(backend.jobs()));
+    case Command::job:
+      return job_answer(backend.job(request.job), request.command);
+    case Command::kill:
+      return job_answer(backend.kill_job(caller, request.job), request.command);
   }
   return error_answer(ErrorCode::internal, "unhandled command");
 }
@@ -63,7 +86,7 @@ Answer answer_request(Backend& backend, const Caller& caller, std::string_view r
   }
   if (std::optional<ApiError> error = check_arguments(request)) return error_answer(*error);
   try {
-    return run(backend, request);
+    return run(backend, caller, request);
   } catch (const std::exception& e) {
     // The daemon's own bug or resource exhaustion: answer, do not take the daemon down.
     return error_answer(ErrorCode::internal,

@@ -21,7 +21,8 @@ struct Answer {
 /// Answers `request_line` (one request without its newline) from `caller`. Order of checks:
 /// JSON and version, command, permission (so a caller without it learns nothing more),
 /// arguments, then the Backend. A secret sent with join never appears in the answer, even
-/// if the Backend's error message quotes it.
+/// if the Backend's error message quotes it. A job command's error from the Backend is
+/// answered with its code ("permission_denied", "not_found"; anything else as "failed").
 Answer answer_request(Backend& backend, const Caller& caller, std::string_view request_line);
 
 /// `message` with every occurrence of `secret` (compared case-insensitively) replaced by

@@ -139,6 +139,104 @@ TEST(ApiDispatch, BackendExceptionsBecomeInternalErrors) {
   EXPECT_NE(broken.error.message.find("status broke"), std::string::npos);
 }
 
+TEST(ApiDispatch, AnyoneMayRunAJobAsThemselves) {
+  FakeBackend backend;
+  RunRequest run;
+  run.argv = {"sleep", "10"};
+  run.cwd = "/cluster/home/ann";
+  run.env = {{"LANG", "C.UTF-8"}};
+  Response started = answer(backend, kUser, format_request(run_request(run)));
+  ASSERT_TRUE(started.ok) << started.error.message;
+  ASSERT_EQ(backend.runs.size(), 1u);
+  EXPECT_EQ(backend.runs[0].first.uid, 1000u);
+  EXPECT_EQ(backend.runs[0].first.pid, 200);
+  EXPECT_EQ(backend.runs[0].second.argv, run.argv);
+  EXPECT_EQ(backend.runs[0].second.cwd, run.cwd);
+  EXPECT_EQ(backend.runs[0].second.env, run.env);
+  std::string error;
+  std::optional<JobView> job = parse_job_result(started.result, error);
+  ASSERT_TRUE(job) << error;
+  EXPECT_EQ(job->id, "j-0badcafe");
+  EXPECT_EQ(job->owner_uid, 1000u);
+  EXPECT_EQ(job->argv, run.argv);
+}
+
+TEST(ApiDispatch, MalformedRunsNeverReachTheBackend) {
+  FakeBackend backend;
+  for (std::string_view line : {
+           R"({"api":1,"command":"run","cwd":"/"})",
+           R"({"api":1,"command":"run","argv":[],"cwd":"/"})",
+           R"({"api":1,"command":"run","argv":["ls"]})",
+           R"({"api":1,"command":"run","argv":["ls"],"cwd":"tmp"})",
+           R"({"api":1,"command":"run","argv":["ls"],"cwd":"/","env":{"A":2}})",
+           R"({"api":1,"command":"run","argv":["ls"],"cwd":"/","name":"a\nb"})",
+       }) {
+    Response refused = answer(backend, kUser, line);
+    EXPECT_EQ(refused.error.code, "bad_request") << line;
+    EXPECT_FALSE(refused.error.message.empty()) << line;
+  }
+  EXPECT_TRUE(backend.runs.empty());
+}
+
+TEST(ApiDispatch, RunFailureIsAnswered) {
+  FakeBackend backend;
+  backend.run_error = JobResult{false, "failed", "/cluster is not mounted", {}};
+  RunRequest run;
+  run.argv = {"true"};
+  run.cwd = "/";
+  Response failed = answer(backend, kUser, format_request(run_request(run)));
+  EXPECT_EQ(failed.error.code, "failed");
+  EXPECT_EQ(failed.error.message, "/cluster is not mounted");
+  // A code the protocol does not have, and no message: "failed", with a message all the same.
+  backend.run_error = JobResult{false, "weird", "", {}};
+  failed = answer(backend, kUser, format_request(run_request(run)));
+  EXPECT_EQ(failed.error.code, "failed");
+  EXPECT_EQ(failed.error.message, "run failed");
+}
+
+TEST(ApiDispatch, AnyoneMayListAndLookAtJobs) {
+  FakeBackend backend;
+  backend.job_views = test_support::sample_jobs();
+  for (const Caller& caller : {kRoot, kUser}) {
+    Response ps = answer(backend, caller, format_request(Request(Command::ps)));
+    ASSERT_TRUE(ps.ok);
+    EXPECT_EQ(ps.result, jobs_result(backend.job_views));
+    // Someone else's job too.
+    Response job = answer(backend, caller, format_request(job_request(Command::job, "j-00c0ffee")));
+    ASSERT_TRUE(job.ok);
+    EXPECT_EQ(job.result, job_result(backend.job_views[1]));
+  }
+  Response missing =
+      answer(backend, kUser, format_request(job_request(Command::job, "j-99999999")));
+  EXPECT_EQ(missing.error.code, "not_found");
+  EXPECT_EQ(missing.error.message, "no job j-99999999");
+  Response bad = answer(backend, kUser, R"({"api":1,"command":"job","job":"3f9a0c12"})");
+  EXPECT_EQ(bad.error.code, "bad_request");
+  EXPECT_EQ(backend.job_calls, 3);
+}
+
+TEST(ApiDispatch, KillIsForTheOwnerAndRoot) {
+  FakeBackend backend;
+  backend.job_views = test_support::sample_jobs();  // j-3f9a0c12 is uid 1000's
+  const Caller other{1001, 1001, 300};
+  Response denied =
+      answer(backend, other, format_request(job_request(Command::kill, "j-3f9a0c12")));
+  EXPECT_EQ(denied.error.code, "permission_denied");
+  EXPECT_EQ(denied.error.message, "j-3f9a0c12 belongs to ann");
+  Response own = answer(backend, kUser, format_request(job_request(Command::kill, "j-3f9a0c12")));
+  ASSERT_TRUE(own.ok) << own.error.message;
+  EXPECT_EQ(own.result["id"], "j-3f9a0c12");
+  Response root = answer(backend, kRoot, format_request(job_request(Command::kill, "j-00c0ffee")));
+  EXPECT_TRUE(root.ok);
+  Response missing =
+      answer(backend, kRoot, format_request(job_request(Command::kill, "j-99999999")));
+  EXPECT_EQ(missing.error.code, "not_found");
+  // Without a well-formed id the Backend is not asked.
+  EXPECT_EQ(answer(backend, kRoot, R"({"api":1,"command":"kill"})").error.code, "bad_request");
+  ASSERT_EQ(backend.kills.size(), 4u);
+  EXPECT_EQ(backend.kills[0].first.uid, 1001u);
+}
+
 TEST(ApiDispatch, RedactSecret) {
   EXPECT_EQ(redact_secret("no secret here", "abc"), "no secret here");
   EXPECT_EQ(redact_secret("abc", "abc"), "<secret>");

@@ -25,8 +25,19 @@ struct CommandEntry {
 
 constexpr CommandEntry kCommands[] = {
     {Command::status, "status"}, {Command::nodes, "nodes"}, {Command::key_show, "key_show"},
-    {Command::create, "create"}, {Command::join, "join"},
+    {Command::create, "create"}, {Command::join, "join"},   {Command::run, "run"},
+    {Command::ps, "ps"},         {Command::job, "job"},     {Command::kill, "kill"},
 };
+
+/// "status, nodes, ...": every command, for an "unknown command" message.
+std::string command_list() {
+  std::string list;
+  for (const CommandEntry& entry : kCommands) {
+    if (!list.empty()) list += ", ";
+    list += entry.name;
+  }
+  return list;
+}
 
 /// True when the arrays and objects of `text` nest at most `limit` deep (strings skipped).
 bool nesting_within(std::string_view text, int limit) {
@@ -73,6 +84,88 @@ bool is_echo_safe(std::string_view name) {
     if (!ok) return false;
   }
   return true;
+}
+
+/// " NAME" when `name` is short and plain (letters, digits, underscores), so that an error
+/// may name an environment variable; "" otherwise.
+std::string echo_env_name(std::string_view name) {
+  if (name.empty() || name.size() > kMaxEchoedCommandChars) return "";
+  for (char c : name) {
+    bool ok =
+        (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '_';
+    if (!ok) return "";
+  }
+  return " " + std::string(name);
+}
+
+/// True when `text` holds a C0 control, DEL or a C1 control (U+0080..U+009F).
+bool has_control_character(std::string_view text) {
+  for (size_t i = 0; i < text.size(); ++i) {
+    auto c = static_cast<unsigned char>(text[i]);
+    if (c < 0x20 || c == 0x7f) return true;
+    if (c == 0xc2 && i + 1 < text.size() && static_cast<unsigned char>(text[i + 1]) <= 0x9f) {
+      return true;
+    }
+  }
+  return false;
+}
+
+/// UTF-8 code points in `text` (which is valid UTF-8).
+size_t code_points(std::string_view text) {
+  size_t count = 0;
+  for (char c : text) count += (static_cast<unsigned char>(c) & 0xc0) != 0x80;
+  return count;
+}
+
+std::optional<ApiError> bad_arguments(std::string message) {
+  return ApiError{error_code_name(ErrorCode::bad_request), std::move(message)};
+}
+
+std::optional<ApiError> check_run_arguments(const RunRequest& run) {
+  if (run.argv.empty()) {
+    return bad_arguments("run needs \"argv\": the command and its arguments, at least one string");
+  }
+  if (run.argv.size() > kMaxArgvEntries) {
+    return bad_arguments("\"argv\" has " + std::to_string(run.argv.size()) + " elements; at most " +
+                         std::to_string(kMaxArgvEntries) + " are taken");
+  }
+  if (run.argv[0].empty()) return bad_arguments("\"argv\"[0], the command, is empty");
+  for (size_t i = 0; i < run.argv.size(); ++i) {
+    const std::string& arg = run.argv[i];
+    std::string which = "\"argv\"[" + std::to_string(i) + "]";
+    if (arg.size() > kMaxArgumentBytes) {
+      return bad_arguments(which + " is longer than " + std::to_string(kMaxArgumentBytes) +
+                           " bytes");
+    }
+    if (arg.find('\0') != std::string::npos) {
+      return bad_arguments(which + " contains a NUL character, which no argument can hold");
+    }
+  }
+  if (run.cwd.empty()) {
+    return bad_arguments("run needs \"cwd\": the absolute path of the working directory");
+  }
+  if (run.cwd[0] != '/') return bad_arguments("\"cwd\" is not an absolute path");
+  if (run.cwd.find('\0') != std::string::npos) {
+    return bad_arguments("\"cwd\" contains a NUL character");
+  }
+  for (const auto& [name, value] : run.env) {
+    if (name.empty()) return bad_arguments("a variable of \"env\" has an empty name");
+    if (name.find('=') != std::string::npos || name.find('\0') != std::string::npos) {
+      return bad_arguments("a variable name of \"env\" contains \"=\" or a NUL character");
+    }
+    if (value.find('\0') != std::string::npos) {
+      return bad_arguments("the value of the \"env\" variable" + echo_env_name(name) +
+                           " contains a NUL character");
+    }
+  }
+  if (code_points(run.name) > kMaxJobNameChars) {
+    return bad_arguments("\"name\" is longer than " + std::to_string(kMaxJobNameChars) +
+                         " characters");
+  }
+  if (has_control_character(run.name)) {
+    return bad_arguments("\"name\" contains a control character");
+  }
+  return std::nullopt;
 }
 
 ParsedRequest request_error(ErrorCode code, std::string message) {
@@ -215,6 +308,8 @@ const char* error_code_name(ErrorCode code) {
       return "permission_denied";
     case ErrorCode::no_secret:
       return "no_secret";
+    case ErrorCode::not_found:
+      return "not_found";
     case ErrorCode::failed:
       return "failed";
     case ErrorCode::busy:
@@ -268,7 +363,7 @@ ParsedRequest parse_request(std::string_view line) {
   if (!known) {
     std::string message =
         is_echo_safe(name) ? "unknown command \"" + name + "\"" : "unknown command";
-    message += "; known: status, nodes, key_show, create, join";
+    message += "; known: " + command_list();
     return request_error(ErrorCode::unknown_command, message);
   }
   ParsedRequest parsed;
@@ -282,11 +377,38 @@ ParsedRequest parse_request(std::string_view line) {
       }
       parsed.request->secret = secret->get<std::string>();
     }
+  } else if (*known == Command::run) {
+    try {
+      j.get_to(parsed.request->run);
+    } catch (const std::exception& e) {
+      // The messages name the member and the type expected, never a value.
+      parsed.request.reset();
+      return request_error(ErrorCode::bad_request, e.what());
+    }
+  } else if (*known == Command::job || *known == Command::kill) {
+    auto job = j.find("job");
+    if (job != j.end() && !job->is_null()) {
+      if (!job->is_string()) {
+        parsed.request.reset();
+        return request_error(ErrorCode::bad_request, "\"job\" is not a string");
+      }
+      parsed.request->job = job->get<std::string>();
+    }
   }
   return parsed;
 }
 
 std::optional<ApiError> check_arguments(const Request& request) {
+  if (request.command == Command::run) return check_run_arguments(request.run);
+  if (request.command == Command::job || request.command == Command::kill) {
+    if (request.job.empty()) {
+      return bad_arguments(std::string(command_name(request.command)) +
+                           " needs \"job\": a job id such as j-3f9a0c12");
+    }
+    std::string why = check_job_id(request.job);
+    if (!why.empty()) return bad_arguments("\"job\": " + why);
+    return std::nullopt;
+  }
   if (request.command != Command::join) return std::nullopt;
   if (request.secret.empty()) {
     return ApiError{error_code_name(ErrorCode::bad_request), "join needs a \"secret\""};
@@ -299,15 +421,33 @@ std::optional<ApiError> check_arguments(const Request& request) {
 std::string format_request(const Request& request) {
   json j = {{"api", kApiVersion}, {"command", command_name(request.command)}};
   if (request.command == Command::join) j["secret"] = request.secret;
+  if (request.command == Command::run) j.update(json(request.run));
+  if (request.command == Command::job || request.command == Command::kill) j["job"] = request.job;
   std::string line = dump_line(j);
   if (request.command == Command::join) wipe(j["secret"].get_ref<std::string&>());
   return line;
+}
+
+Request run_request(RunRequest run) {
+  Request request(Command::run);
+  request.run = std::move(run);
+  return request;
+}
+
+Request job_request(Command command, std::string job_id) {
+  Request request(command);
+  request.job = std::move(job_id);
+  return request;
 }
 
 bool needs_root(Command command) {
   switch (command) {
     case Command::status:
     case Command::nodes:
+    case Command::run:
+    case Command::ps:
+    case Command::job:
+    case Command::kill:
       return false;
     case Command::key_show:
     case Command::create:
@@ -321,6 +461,23 @@ bool is_permitted(Command command, const Caller& caller) {
   return !needs_root(command) || caller.is_root();
 }
 
+bool only_reads(Command command) {
+  switch (command) {
+    case Command::status:
+    case Command::nodes:
+    case Command::key_show:
+    case Command::ps:
+    case Command::job:
+      return true;
+    case Command::create:
+    case Command::join:
+    case Command::run:
+    case Command::kill:
+      return false;
+  }
+  return false;
+}
+
 std::string check_secret_text(std::string_view text) {
   if (text.size() != kSecretHexChars) {
     return "the cluster secret must be " + std::to_string(kSecretHexChars) + " hex digits, got " +
@@ -331,6 +488,62 @@ std::string check_secret_text(std::string_view text) {
     if (!hex) return "the cluster secret contains a character that is not a hex digit";
   }
   return "";
+}
+
+std::string check_job_id(std::string_view text) {
+  const std::string_view prefix = kJobIdPrefix;
+  bool ok =
+      text.size() == prefix.size() + kJobIdHexDigits && text.substr(0, prefix.size()) == prefix;
+  for (size_t i = prefix.size(); ok && i < text.size(); ++i) {
+    char c = text[i];
+    ok = (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f');
+  }
+  if (ok) return "";
+  return "not a job id (\"" + std::string(prefix) + "\" and " + std::to_string(kJobIdHexDigits) +
+         " lower-case hex digits, such as j-3f9a0c12)";
+}
+
+bool is_denied_job_env(std::string_view name) {
+  for (const char* denied : kJobEnvDenylist) {
+    if (name == denied) return true;
+  }
+  return false;
+}
+
+bool is_valid_utf8(std::string_view text) {
+  size_t i = 0;
+  while (i < text.size()) {
+    auto c = static_cast<unsigned char>(text[i]);
+    if (c < 0x80) {
+      ++i;
+      continue;
+    }
+    size_t length = 0;
+    uint32_t point = 0;
+    if (c >= 0xc2 && c <= 0xdf) {
+      length = 2;
+      point = c & 0x1fu;
+    } else if (c >= 0xe0 && c <= 0xef) {
+      length = 3;
+      point = c & 0x0fu;
+    } else if (c >= 0xf0 && c <= 0xf4) {
+      length = 4;
+      point = c & 0x07u;
+    } else {
+      return false;  // a continuation byte, an overlong lead (0xc0, 0xc1) or past U+10FFFF
+    }
+    if (text.size() - i < length) return false;
+    for (size_t k = 1; k < length; ++k) {
+      auto next = static_cast<unsigned char>(text[i + k]);
+      if ((next & 0xc0) != 0x80) return false;
+      point = (point << 6) | (next & 0x3fu);
+    }
+    if ((length == 3 && point < 0x800) || (length == 4 && point < 0x10000)) return false;
+    if (point >= 0xd800 && point <= 0xdfff) return false;  // surrogates
+    if (point > 0x10ffff) return false;
+    i += length;
+  }
+  return true;
 }
 
 std::string format_ok(const nlohmann::json& result) {
@@ -413,6 +626,10 @@ nlohmann::json cluster_change_result(const ClusterChange& change) {
   return {{"cluster_id", change.cluster_id}};
 }
 
+nlohmann::json job_result(const JobView& job) { return job; }
+
+nlohmann::json jobs_result(const std::vector<JobView>& jobs) { return {{"jobs", jobs}}; }
+
 std::optional<StatusView> parse_status_result(const nlohmann::json& result, std::string& error) {
   return parse_result<StatusView>(result, error);
 }
@@ -448,6 +665,34 @@ std::optional<std::string> parse_secret_result(const nlohmann::json& result, std
 std::optional<std::string> parse_cluster_id_result(const nlohmann::json& result,
                                                    std::string& error) {
   return string_member(result, "cluster_id", error);
+}
+
+std::optional<JobView> parse_job_result(const nlohmann::json& result, std::string& error) {
+  return parse_result<JobView>(result, error);
+}
+
+std::optional<std::vector<JobView>> parse_jobs_result(const nlohmann::json& result,
+                                                      std::string& error) {
+  try {
+    require_object(result, "result");
+    auto jobs = result.find("jobs");
+    if (jobs == result.end() || !jobs->is_array()) {
+      throw std::invalid_argument("member \"jobs\": expected an array");
+    }
+    std::vector<JobView> views;
+    views.reserve(jobs->size());
+    for (size_t i = 0; i < jobs->size(); ++i) {
+      try {
+        views.push_back((*jobs)[i].get<JobView>());
+      } catch (const std::exception& e) {
+        throw std::invalid_argument("jobs[" + std::to_string(i) + "]: " + e.what());
+      }
+    }
+    return views;
+  } catch (const std::exception& e) {
+    error = e.what();
+    return std::nullopt;
+  }
 }
 
 void to_json(nlohmann::json& j, const CriuCheckView& view) {
@@ -559,6 +804,72 @@ void from_json(const nlohmann::json& j, NodeView& view) {
   read_member(j, "free_memory_mib", view.free_memory_mib);
   read_member(j, "last_heard_ms_ago", view.last_heard_ms_ago);
   read_member(j, "state_for_ms", view.state_for_ms);
+}
+
+void to_json(nlohmann::json& j, const JobView& view) {
+  j = json::object();
+  j["id"] = view.id;
+  j["name"] = view.name;
+  j["owner_uid"] = view.owner_uid;
+  j["owner"] = view.owner;
+  j["home"] = view.home;
+  j["where"] = view.where;
+  j["state"] = view.state;
+  write_optional(j, "exit_code", view.exit_code);
+  write_optional(j, "signal", view.signal);
+  j["cpu_percent"] = std::isfinite(view.cpu_percent) ? view.cpu_percent : 0.0;
+  j["rss_kib"] = view.rss_kib;
+  j["migrations"] = view.migrations;
+  j["locked"] = view.locked;
+  j["started_unix_ms"] = view.started_unix_ms;
+  j["argv"] = view.argv;
+  j["spool"] = view.spool;
+}
+
+void from_json(const nlohmann::json& j, JobView& view) {
+  require_object(j, "job");
+  view = {};
+  read_member(j, "id", view.id);
+  read_member(j, "name", view.name);
+  read_member(j, "owner_uid", view.owner_uid);
+  read_member(j, "owner", view.owner);
+  read_member(j, "home", view.home);
+  read_member(j, "where", view.where);
+  read_member(j, "state", view.state);
+  read_member(j, "exit_code", view.exit_code);
+  read_member(j, "signal", view.signal);
+  read_member(j, "cpu_percent", view.cpu_percent);
+  read_member(j, "rss_kib", view.rss_kib);
+  read_member(j, "migrations", view.migrations);
+  read_member(j, "locked", view.locked);
+  read_member(j, "started_unix_ms", view.started_unix_ms);
+  read_member(j, "argv", view.argv);
+  read_member(j, "spool", view.spool);
+}
+
+void to_json(nlohmann::json& j, const RunRequest& request) {
+  j = json::object();
+  j["argv"] = request.argv;
+  j["cwd"] = request.cwd;
+  j["env"] = json::object();
+  for (const auto& [name, value] : request.env) j["env"][name] = value;
+  if (!request.name.empty()) j["name"] = request.name;
+}
+
+void from_json(const nlohmann::json& j, RunRequest& request) {
+  require_object(j, "run request");
+  request = {};
+  read_member(j, "argv", request.argv);
+  read_member(j, "cwd", request.cwd);
+  read_member(j, "name", request.name);
+  auto env = j.find("env");
+  if (env != j.end() && !env->is_null()) {
+    if (!env->is_object()) shape_error("env", "an object whose values are strings");
+    for (const auto& [name, value] : env->items()) {
+      if (!value.is_string()) shape_error("env", "an object whose values are strings");
+      request.env[name] = value.get<std::string>();
+    }
+  }
 }
 
 void wipe(std::string& text) {

@@ -6,15 +6,20 @@
 //   Unix SOCK_STREAM socket (kDefaultSocketPath, mode 0666). One JSON object per line, each
 //   way, newline-terminated; request, then response, in order; a client may send several
 //   requests on one connection.
-//   Request:  {"api":1,"command":"status"|"nodes"|"key_show"|"create"|"join","secret":"..."}
-//             ("secret", 64 hex digits, for "join" only; other members are ignored)
+//   Request:  {"api":1,"command":"status"|"nodes"|"key_show"|"create"|"join"|"run"|"ps"|"job"|
+//              "kill", ...}
+//             "secret" (64 hex digits) for join; "argv", "cwd", "env", "name" for run; "job"
+//             (a job id) for job and kill; members another command does not use are ignored
 //   Response: {"api":1,"ok":true,"result":{...}}
 //             {"api":1,"ok":false,"error":{"code":"...","message":"..."}}
 //   Results:  status   -> the StatusView object (to_json below)
 //             nodes    -> {"nodes":[NodeView...]}
 //             key_show -> {"secret":"<64 hex>"}          (error "no_secret" when there is none)
 //             create, join -> {"cluster_id":"<16 hex>"}  (error "failed": the daemon's reason)
-//   Anyone may read (status, nodes); key_show, create and join need uid 0 (SO_PEERCRED).
+//             run, job, kill -> the JobView object          (errors "not_found", "failed", ...)
+//             ps       -> {"jobs":[JobView...]}
+//   Anyone may read (status, nodes, ps, job) and run jobs; a user may kill their own jobs, root
+//   any; key_show, create and join need uid 0 (SO_PEERCRED).
 #pragma once
 
 #include <cstddef>
@@ -37,18 +42,25 @@ constexpr size_t kMaxRequestBytes = 64 * 1024;
 constexpr size_t kMaxResponseBytes = 32 * 1024 * 1024;
 /// Length of a cluster secret in the protocol: 64 hex digits, either case.
 constexpr size_t kSecretHexChars = 64;
+/// Most elements of a run request's "argv".
+constexpr size_t kMaxArgvEntries = 4096;
+/// Longest element of "argv", in bytes (a request is at most kMaxRequestBytes anyway).
+constexpr size_t kMaxArgumentBytes = 64 * 1024;
+/// Longest job name (a run request's "name"), in characters (UTF-8 code points).
+constexpr size_t kMaxJobNameChars = 64;
 
 /// What a request asks for.
-enum class Command { status, nodes, key_show, create, join };
+enum class Command { status, nodes, key_show, create, join, run, ps, job, kill };
 
 /// Error codes of the protocol ("code" of an error response).
 enum class ErrorCode {
   bad_request,          ///< not JSON, not an object, a member missing or of the wrong type
   unsupported_version,  ///< "api" is not kApiVersion
   unknown_command,      ///< "command" is not one this daemon knows
-  permission_denied,    ///< the command needs root
+  permission_denied,    ///< the command needs root, or the job is someone else's
   no_secret,            ///< key_show on a node that runs alone
-  failed,               ///< the daemon tried and failed (create, join); message says why
+  not_found,            ///< job, kill: no job has this id
+  failed,               ///< the daemon tried and failed (create, join, run, kill); message says why
   busy,                 ///< too many clients connected; the connection is closed
   internal,             ///< the daemon hit an unexpected error answering
 };
@@ -60,10 +72,13 @@ std::optional<Command> command_from_name(std::string_view name);
 /// The protocol spelling of an error code, e.g. "permission_denied".
 const char* error_code_name(ErrorCode code);
 
-/// A request. `secret` is used by Command::join only; the destructor wipes it.
+/// A request. `secret` is used by Command::join only (the destructor wipes it), `run` by
+/// Command::run, `job` by Command::job and Command::kill.
 struct Request {
   Command command = Command::status;
   std::string secret;
+  RunRequest run;
+  std::string job;  ///< a job id
 
   Request() = default;
   explicit Request(Command c, std::string s = "") : command(c), secret(std::move(s)) {}
@@ -73,6 +88,11 @@ struct Request {
   Request& operator=(Request&&) = default;
   ~Request();
 };
+
+/// A run request for `run`.
+Request run_request(RunRequest run);
+/// A request about one job: `command` is Command::job or Command::kill.
+Request job_request(Command command, std::string job_id);
 
 /// An error as carried in a response.
 struct ApiError {
@@ -87,25 +107,41 @@ struct ParsedRequest {
 };
 
 /// Parses one request line (without its newline): JSON object, version, command, and the
-/// type of "secret" for join. The secret's shape is checked later, by check_arguments(), so
-/// that a caller without permission learns nothing about it. No part of the input (the
-/// secret in particular) is ever copied into an error message.
+/// types of the command's members ("secret" for join; "argv", "cwd", "env", "name" for run;
+/// "job" for job and kill). Their values are checked later, by check_arguments(), so that a
+/// caller without permission learns nothing about the secret. No value of the input (the
+/// secret, an environment variable) is ever copied into an error message.
 ParsedRequest parse_request(std::string_view line);
 
 /// The error for a permitted request whose arguments are wrong (join without a well-formed
-/// secret), nullopt when they are fine.
+/// secret; run with no argv, a relative cwd, a bad name...; job or kill without a well-formed
+/// job id), nullopt when they are fine. The message says what is wrong.
 std::optional<ApiError> check_arguments(const Request& request);
 
-/// Serialises a request as one line of JSON, without the newline.
+/// Serialises a request as one line of JSON, without the newline. Text that is not UTF-8
+/// is replaced (U+FFFD): a client sending arbitrary bytes (file names in argv) checks them
+/// first with is_valid_utf8().
 std::string format_request(const Request& request);
 
-/// True when `caller` may run `command`: reading is for everyone, everything else for root.
+/// True when `caller` may run `command`: reading and the job commands are for everyone (the
+/// Backend checks who owns a job), everything else for root.
 bool is_permitted(Command command, const Caller& caller);
 /// True when `command` changes the node or reveals the secret (root only).
 bool needs_root(Command command);
+/// True when `command` only reads, so that sending it twice does no harm (status, nodes,
+/// key_show, ps, job).
+bool only_reads(Command command);
 
 /// Empty when `text` is exactly kSecretHexChars hex digits, else why not (never echoing it).
 std::string check_secret_text(std::string_view text);
+/// Empty when `text` is a job id (kJobIdPrefix and kJobIdHexDigits lower-case hex digits),
+/// else why not.
+std::string check_job_id(std::string_view text);
+/// True when `name` is in kJobEnvDenylist.
+bool is_denied_job_env(std::string_view name);
+/// True when `text` is well-formed UTF-8 (no overlong forms, surrogates or code points past
+/// U+10FFFF), as JSON text must be.
+bool is_valid_utf8(std::string_view text);
 
 /// A success response line (no newline).
 std::string format_ok(const nlohmann::json& result);
@@ -138,6 +174,10 @@ nlohmann::json status_result(const StatusView& status);
 nlohmann::json nodes_result(const std::vector<NodeView>& nodes);
 nlohmann::json secret_result(const std::string& secret_hex);
 nlohmann::json cluster_change_result(const ClusterChange& change);
+/// run, job, kill: the JobView itself.
+nlohmann::json job_result(const JobView& job);
+/// ps: {"jobs":[...]}.
+nlohmann::json jobs_result(const std::vector<JobView>& jobs);
 
 /// Parses a status result; nullopt and `error` set when it has the wrong shape.
 std::optional<StatusView> parse_status_result(const nlohmann::json& result, std::string& error);
@@ -149,6 +189,11 @@ std::optional<std::string> parse_secret_result(const nlohmann::json& result, std
 /// The "cluster_id" of a create/join result; nullopt and `error` set when malformed.
 std::optional<std::string> parse_cluster_id_result(const nlohmann::json& result,
                                                    std::string& error);
+/// Parses a run, job or kill result; nullopt and `error` set when it has the wrong shape.
+std::optional<JobView> parse_job_result(const nlohmann::json& result, std::string& error);
+/// Parses a ps result; nullopt and `error` set when it has the wrong shape.
+std::optional<std::vector<JobView>> parse_jobs_result(const nlohmann::json& result,
+                                                      std::string& error);
 
 // nlohmann::json conversions (found by ADL: `json j = status; j.get<StatusView>()`).
 // to_json omits absent optional members. from_json throws (std::invalid_argument, with the
@@ -161,6 +206,11 @@ void to_json(nlohmann::json& j, const StatusView& view);
 void from_json(const nlohmann::json& j, StatusView& view);
 void to_json(nlohmann::json& j, const NodeView& view);
 void from_json(const nlohmann::json& j, NodeView& view);
+void to_json(nlohmann::json& j, const JobView& view);
+void from_json(const nlohmann::json& j, JobView& view);
+/// The members of a run request: "argv", "cwd", "env", and "name" unless it is empty.
+void to_json(nlohmann::json& j, const RunRequest& request);
+void from_json(const nlohmann::json& j, RunRequest& request);
 
 /// Overwrites `text` with zeros and empties it, so a secret does not linger in freed memory.
 void wipe(std::string& text);

@@ -11,6 +11,7 @@ namespace clusterlive::api {
 namespace {
 
 using nlohmann::json;
+using test_support::sample_jobs;
 using test_support::sample_nodes;
 using test_support::sample_status;
 
@@ -35,6 +36,201 @@ TEST(ApiProtocol, RequestsRoundTrip) {
   }
 }
 
+RunRequest sample_run() {
+  RunRequest run;
+  run.argv = {"make", "-j4", "all"};
+  run.cwd = "/cluster/home/ann/src";
+  run.env = {{"HOME", "/home/ann"}, {"PATH", "/usr/bin:/bin"}};
+  run.name = "build";
+  return run;
+}
+
+/// The error check_arguments() finds in a run request, "" when there is none.
+std::string run_problem(const RunRequest& run) {
+  std::optional<ApiError> error = check_arguments(run_request(run));
+  if (!error) return "";
+  EXPECT_EQ(error->code, "bad_request");
+  return error->message;
+}
+
+TEST(ApiProtocol, JobRequestsRoundTrip) {
+  Request run = run_request(sample_run());
+  ParsedRequest parsed = parse_request(format_request(run));
+  ASSERT_TRUE(parsed.request) << parsed.error.message;
+  EXPECT_EQ(parsed.request->command, Command::run);
+  EXPECT_EQ(parsed.request->run.argv, run.run.argv);
+  EXPECT_EQ(parsed.request->run.cwd, run.run.cwd);
+  EXPECT_EQ(parsed.request->run.env, run.run.env);
+  EXPECT_EQ(parsed.request->run.name, "build");
+
+  for (Command command : {Command::job, Command::kill}) {
+    parsed = parse_request(format_request(job_request(command, "j-3f9a0c12")));
+    ASSERT_TRUE(parsed.request) << parsed.error.message;
+    EXPECT_EQ(parsed.request->command, command);
+    EXPECT_EQ(parsed.request->job, "j-3f9a0c12");
+  }
+  parsed = parse_request(format_request(Request(Command::ps)));
+  ASSERT_TRUE(parsed.request);
+  EXPECT_EQ(parsed.request->command, Command::ps);
+}
+
+TEST(ApiProtocol, JobRequestWireFormat) {
+  EXPECT_EQ(format_request(run_request(sample_run())),
+            R"({"api":1,"argv":["make","-j4","all"],"command":"run",)"
+            R"("cwd":"/cluster/home/ann/src","env":{"HOME":"/home/ann","PATH":"/usr/bin:/bin"},)"
+            R"("name":"build"})");
+  RunRequest unnamed;
+  unnamed.argv = {"true"};
+  unnamed.cwd = "/";
+  EXPECT_EQ(format_request(run_request(unnamed)),
+            R"({"api":1,"argv":["true"],"command":"run","cwd":"/","env":{}})");
+  EXPECT_EQ(format_request(Request(Command::ps)), R"({"api":1,"command":"ps"})");
+  EXPECT_EQ(format_request(job_request(Command::job, "j-3f9a0c12")),
+            R"({"api":1,"command":"job","job":"j-3f9a0c12"})");
+  EXPECT_EQ(format_request(job_request(Command::kill, "j-3f9a0c12")),
+            R"({"api":1,"command":"kill","job":"j-3f9a0c12"})");
+  // Members of other commands are not sent.
+  Request status(Command::status);
+  status.job = "j-3f9a0c12";
+  status.run = sample_run();
+  EXPECT_EQ(format_request(status), R"({"api":1,"command":"status"})");
+}
+
+TEST(ApiProtocol, RunMembersOfTheWrongTypeAreBadRequests) {
+  for (std::string_view line : {
+           R"({"api":1,"command":"run","argv":"make all","cwd":"/"})",
+           R"({"api":1,"command":"run","argv":["make",1],"cwd":"/"})",
+           R"({"api":1,"command":"run","argv":[["make"]],"cwd":"/"})",
+           R"({"api":1,"command":"run","argv":["make"],"cwd":7})",
+           R"({"api":1,"command":"run","argv":["make"],"cwd":"/","env":["A=1"]})",
+           R"({"api":1,"command":"run","argv":["make"],"cwd":"/","env":{"A":1}})",
+           R"({"api":1,"command":"run","argv":["make"],"cwd":"/","env":{"A":null}})",
+           R"({"api":1,"command":"run","argv":["make"],"cwd":"/","name":false})",
+           R"({"api":1,"command":"job","job":3})",
+           R"({"api":1,"command":"kill","job":["j-3f9a0c12"]})",
+       }) {
+    EXPECT_EQ(parse_error(line).code, "bad_request") << line;
+  }
+  EXPECT_EQ(parse_error(R"({"api":1,"command":"run","argv":"make"})").message,
+            R"(member "argv": expected an array of strings)");
+  EXPECT_EQ(parse_error(R"({"api":1,"command":"run","argv":["a"],"env":{"A":1}})").message,
+            R"(member "env": expected an object whose values are strings)");
+  EXPECT_EQ(parse_error(R"({"api":1,"command":"kill","job":3})").message,
+            R"("job" is not a string)");
+  // Members of other commands are not looked at.
+  EXPECT_TRUE(parse_request(R"({"api":1,"command":"ps","argv":7,"job":false})").request);
+}
+
+TEST(ApiProtocol, EnvironmentValuesNeverAppearInErrors) {
+  ApiError error = parse_error(
+      R"({"api":1,"command":"run","argv":["a"],"cwd":"/","env":{"TOKEN":"hunter2","X":[1]}})");
+  EXPECT_EQ(error.message.find("hunter2"), std::string::npos) << error.message;
+  RunRequest run = sample_run();
+  run.env["TOKEN"] = std::string("hunter2\0", 8);
+  std::string why = run_problem(run);
+  EXPECT_EQ(why, R"(the value of the "env" variable TOKEN contains a NUL character)");
+  EXPECT_EQ(why.find("hunter2"), std::string::npos);
+}
+
+TEST(ApiProtocol, RunArgumentsAreChecked) {
+  EXPECT_EQ(run_problem(sample_run()), "");
+  RunRequest run = sample_run();
+  run.argv.clear();
+  EXPECT_EQ(run_problem(run),
+            R"(run needs "argv": the command and its arguments, at least one string)");
+  run.argv = {""};
+  EXPECT_EQ(run_problem(run), R"("argv"[0], the command, is empty)");
+  run.argv = {"echo", "", "x"};  // empty arguments are fine
+  EXPECT_EQ(run_problem(run), "");
+  run.argv = {"echo", std::string("a\0b", 3)};
+  EXPECT_EQ(run_problem(run), R"("argv"[1] contains a NUL character, which no argument can hold)");
+  run.argv = {"echo", std::string(kMaxArgumentBytes + 1, 'x')};
+  EXPECT_EQ(run_problem(run), R"("argv"[1] is longer than 65536 bytes)");
+  run.argv.assign(kMaxArgvEntries, "x");
+  EXPECT_EQ(run_problem(run), "");
+  run.argv.push_back("x");
+  EXPECT_EQ(run_problem(run), R"("argv" has 4097 elements; at most 4096 are taken)");
+
+  run = sample_run();
+  run.cwd = "";
+  EXPECT_EQ(run_problem(run), R"(run needs "cwd": the absolute path of the working directory)");
+  run.cwd = "src";
+  EXPECT_EQ(run_problem(run), R"("cwd" is not an absolute path)");
+  run.cwd = std::string("/a\0b", 4);
+  EXPECT_EQ(run_problem(run), R"("cwd" contains a NUL character)");
+
+  run = sample_run();
+  run.env[""] = "x";
+  EXPECT_EQ(run_problem(run), R"(a variable of "env" has an empty name)");
+  run = sample_run();
+  run.env["A=B"] = "x";
+  EXPECT_EQ(run_problem(run), R"(a variable name of "env" contains "=" or a NUL character)");
+  run = sample_run();
+  run.env["EMPTY"] = "";  // an empty value is fine
+  EXPECT_EQ(run_problem(run), "");
+  run.env.clear();  // and so is no environment
+  EXPECT_EQ(run_problem(run), "");
+
+  run = sample_run();
+  run.name = std::string(kMaxJobNameChars, 'n');
+  EXPECT_EQ(run_problem(run), "");
+  run.name = "";
+  for (size_t i = 0; i < kMaxJobNameChars; ++i) run.name += "\xc3\xa9";  // 64 characters
+  EXPECT_EQ(run_problem(run), "");
+  run.name += "x";
+  EXPECT_EQ(run_problem(run), R"("name" is longer than 64 characters)");
+  for (std::string name : {"a\x1b[2Jb", "tab\there", "del\x7f", "c1\xc2\x9b"}) {
+    run.name = name;
+    EXPECT_EQ(run_problem(run), R"("name" contains a control character)") << name;
+  }
+}
+
+TEST(ApiProtocol, JobIdsAreChecked) {
+  EXPECT_EQ(check_job_id("j-3f9a0c12"), "");
+  EXPECT_EQ(check_job_id("j-00000000"), "");
+  for (std::string_view bad : {"", "j-", "j-3f9a0c1", "j-3f9a0c123", "j-3F9A0C12", "k-3f9a0c12",
+                               "3f9a0c12", "j-3f9a0c1g", "j_3f9a0c12", " j-3f9a0c12"}) {
+    EXPECT_NE(check_job_id(bad), "") << bad;
+  }
+  EXPECT_EQ(check_job_id("x"),
+            R"(not a job id ("j-" and 8 lower-case hex digits, such as j-3f9a0c12))");
+  std::optional<ApiError> error = check_arguments(job_request(Command::kill, "j-3F9A0C12"));
+  ASSERT_TRUE(error);
+  EXPECT_EQ(error->code, "bad_request");
+  EXPECT_EQ(error->message.substr(0, 19), R"("job": not a job id)");
+  error = check_arguments(job_request(Command::job, ""));
+  ASSERT_TRUE(error);
+  EXPECT_EQ(error->message, R"(job needs "job": a job id such as j-3f9a0c12)");
+  EXPECT_FALSE(check_arguments(job_request(Command::kill, "j-3f9a0c12")));
+  EXPECT_FALSE(check_arguments(Request(Command::ps)));
+}
+
+TEST(ApiProtocol, Utf8) {
+  EXPECT_TRUE(is_valid_utf8(""));
+  EXPECT_TRUE(is_valid_utf8("plain"));
+  EXPECT_TRUE(is_valid_utf8("caf\xc3\xa9 \xe2\x80\x94 \xf0\x9f\x98\x80"));
+  EXPECT_TRUE(is_valid_utf8("\xf4\x8f\xbf\xbf"));  // U+10FFFF
+  for (std::string_view bad : {
+           "\xff", "\x80", "caf\xc3", "\xc0\xaf",  // overlong '/'
+           "\xe0\x80\xaf",                         // overlong '/'
+           "\xed\xa0\x80",                         // a surrogate
+           "\xf4\x90\x80\x80",                     // past U+10FFFF
+           "\xe2\x80",                             // cut short
+           "\xc3\x28",                             // not a continuation
+       }) {
+    EXPECT_FALSE(is_valid_utf8(bad)) << testing::PrintToString(std::string(bad));
+  }
+}
+
+TEST(ApiProtocol, JobEnvDenylist) {
+  EXPECT_TRUE(is_denied_job_env("LD_PRELOAD"));
+  EXPECT_TRUE(is_denied_job_env("LD_AUDIT"));
+  EXPECT_TRUE(is_denied_job_env("LD_LIBRARY_PATH"));
+  EXPECT_FALSE(is_denied_job_env("LD_BIND_NOW"));
+  EXPECT_FALSE(is_denied_job_env("ld_preload"));
+  EXPECT_FALSE(is_denied_job_env("PATH"));
+}
+
 TEST(ApiProtocol, RequestWireFormat) {
   EXPECT_EQ(format_request(Request(Command::status)), R"({"api":1,"command":"status"})");
   EXPECT_EQ(format_request(Request(Command::key_show)), R"({"api":1,"command":"key_show"})");
@@ -52,6 +248,12 @@ TEST(ApiProtocol, CommandNames) {
   EXPECT_STREQ(error_code_name(ErrorCode::permission_denied), "permission_denied");
   EXPECT_STREQ(error_code_name(ErrorCode::unsupported_version), "unsupported_version");
   EXPECT_STREQ(error_code_name(ErrorCode::no_secret), "no_secret");
+  EXPECT_STREQ(error_code_name(ErrorCode::not_found), "not_found");
+  for (const char* name : {"run", "ps", "job", "kill"}) {
+    std::optional<Command> command = command_from_name(name);
+    ASSERT_TRUE(command) << name;
+    EXPECT_STREQ(command_name(*command), name);
+  }
 }
 
 TEST(ApiProtocol, UnknownMembersAreIgnored) {
@@ -91,7 +293,9 @@ TEST(ApiProtocol, OtherVersionsAreUnsupported) {
 TEST(ApiProtocol, UnknownCommandsAreNamedOnlyWhenHarmless) {
   ApiError error = parse_error(R"({"api":1,"command":"migrate"})");
   EXPECT_EQ(error.code, "unknown_command");
-  EXPECT_NE(error.message.find("\"migrate\""), std::string::npos) << error.message;
+  EXPECT_EQ(error.message,
+            "unknown command \"migrate\"; known: status, nodes, key_show, create, "
+            "join, run, ps, job, kill");
   // Anything that is not a short plain word is not echoed (it could be someone's secret, or
   // terminal escapes).
   error = parse_error(R"({"api":1,"command":")" + kSecret + R"("})");
@@ -180,6 +384,21 @@ TEST(ApiProtocol, OnlyRootMayActOrSeeTheSecret) {
   }
   // Group 0 is not root.
   EXPECT_FALSE(is_permitted(Command::key_show, Caller{1000, 0, 1}));
+  // The job commands are for everyone: the Backend checks who owns the job.
+  for (Command command : {Command::run, Command::ps, Command::job, Command::kill}) {
+    EXPECT_FALSE(needs_root(command));
+    EXPECT_TRUE(is_permitted(command, user));
+  }
+}
+
+TEST(ApiProtocol, OnlyReadingCommandsMayBeSentTwice) {
+  for (Command command :
+       {Command::status, Command::nodes, Command::key_show, Command::ps, Command::job}) {
+    EXPECT_TRUE(only_reads(command)) << command_name(command);
+  }
+  for (Command command : {Command::create, Command::join, Command::run, Command::kill}) {
+    EXPECT_FALSE(only_reads(command)) << command_name(command);
+  }
 }
 
 TEST(ApiProtocol, ResponsesRoundTrip) {
@@ -354,7 +573,7 @@ TEST(ApiProtocol, NodesWithWrongShapesAreRejected) {
 
 TEST(ApiProtocol, PeerControlledTextNeverBreaksTheEncoder) {
   std::vector<NodeView> nodes = sample_nodes();
-  nodes[1].name = std::string("bad\xff\xfe name\n", 14);
+  nodes[1].name = std::string("bad\xff\xfe name\n", 11);
   nodes[1].load = std::numeric_limits<double>::quiet_NaN();
   nodes[2].load = std::numeric_limits<double>::infinity();
   std::string line = format_ok(nodes_result(nodes));
@@ -379,6 +598,85 @@ TEST(ApiProtocol, SecretAndClusterIdResults) {
   EXPECT_FALSE(parse_secret_result(json::parse(R"({"secret":1})"), error));
   EXPECT_FALSE(parse_cluster_id_result(json::parse(R"({})"), error));
   EXPECT_FALSE(parse_cluster_id_result(json::parse(R"("00112233aabbccdd")"), error));
+}
+
+TEST(ApiProtocol, JobJsonShape) {
+  std::vector<JobView> jobs = sample_jobs();
+  EXPECT_EQ(job_result(jobs[0]).dump(),
+            R"({"argv":["./render","--frames","1-100","scene one.blend"],"cpu_percent":99.5,)"
+            R"("home":"node-3a9f01","id":"j-3f9a0c12","locked":true,"migrations":2,)"
+            R"("name":"render","owner":"ann","owner_uid":1000,"rss_kib":524288,)"
+            R"("spool":"/cluster/jobs/j-3f9a0c12","started_unix_ms":1795255200000,)"
+            R"("state":"running","where":"node-77c2e0"})");
+  json exited = job_result(jobs[1]);
+  EXPECT_EQ(exited["exit_code"], 2);
+  EXPECT_FALSE(exited.contains("signal"));
+  json killed = job_result(jobs[2]);
+  EXPECT_EQ(killed["signal"], 9);
+  EXPECT_FALSE(killed.contains("exit_code"));
+  EXPECT_EQ(jobs_result(jobs)["jobs"].size(), 3u);
+  EXPECT_EQ(jobs_result({}).dump(), R"({"jobs":[]})");
+  // A NaN from a broken measurement never breaks the encoder.
+  jobs[0].cpu_percent = std::numeric_limits<double>::quiet_NaN();
+  EXPECT_EQ(job_result(jobs[0])["cpu_percent"], 0.0);
+}
+
+TEST(ApiProtocol, JobsRoundTrip) {
+  std::vector<JobView> jobs = sample_jobs();
+  std::string error;
+  std::optional<std::vector<JobView>> back = parse_jobs_result(jobs_result(jobs), error);
+  ASSERT_TRUE(back) << error;
+  EXPECT_EQ(json(*back), json(jobs));
+  EXPECT_EQ((*back)[1].exit_code, 2);
+  EXPECT_FALSE((*back)[1].signal);
+  EXPECT_EQ((*back)[2].signal, 9);
+  EXPECT_EQ((*back)[0].argv[3], "scene one.blend");
+  EXPECT_TRUE((*back)[0].locked);
+
+  std::optional<JobView> one = parse_job_result(job_result(jobs[0]), error);
+  ASSERT_TRUE(one) << error;
+  EXPECT_EQ(one->id, "j-3f9a0c12");
+  EXPECT_EQ(one->rss_kib, 524'288u);
+  EXPECT_FALSE(one->ended());
+  EXPECT_TRUE((*back)[1].ended());
+  EXPECT_TRUE((*back)[2].ended());
+  JobView lost;
+  lost.state = kJobLost;
+  EXPECT_TRUE(lost.ended());
+  lost.state = kJobMigrating;
+  EXPECT_FALSE(lost.ended());
+
+  // Missing members are defaults, nulls are absent, unknown members are ignored.
+  one =
+      parse_job_result(json::parse(R"({"id":"j-3f9a0c12","exit_code":null,"node_pid":7})"), error);
+  ASSERT_TRUE(one) << error;
+  EXPECT_FALSE(one->exit_code);
+  EXPECT_TRUE(one->argv.empty());
+}
+
+TEST(ApiProtocol, JobsWithWrongShapesAreRejected) {
+  std::string error;
+  for (std::string_view text : {
+           R"([])",
+           R"({})",
+           R"({"jobs":{}})",
+           R"({"jobs":[1]})",
+           R"({"jobs":[{"argv":"make"}]})",
+           R"({"jobs":[{"exit_code":"0"}]})",
+           R"({"jobs":[{"exit_code":3000000000}]})",
+           R"({"jobs":[{"owner_uid":-1}]})",
+           R"({"jobs":[{"rss_kib":-1}]})",
+           R"({"jobs":[{"cpu_percent":"high"}]})",
+           R"({"jobs":[{"locked":1}]})",
+           R"({"jobs":[{"spool":null,"id":5}]})",
+       }) {
+    error.clear();
+    EXPECT_FALSE(parse_jobs_result(json::parse(text), error)) << text;
+    EXPECT_FALSE(error.empty()) << text;
+  }
+  parse_jobs_result(json::parse(R"({"jobs":[{},{"signal":"KILL"}]})"), error);
+  EXPECT_EQ(error, R"(jobs[1]: member "signal": expected an integer)");
+  EXPECT_FALSE(parse_job_result(json::parse(R"("j-3f9a0c12")"), error));
 }
 
 TEST(ApiProtocol, WipeEmptiesAndZeroes) {

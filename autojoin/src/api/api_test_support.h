@@ -1,5 +1,5 @@
-// Test helpers for the API and the CLI: a fake Backend with canned views, a temporary
-// directory, and an Avahi simple poll that tests drive by hand.
+// Test helpers for the API and the CLI: a fake Backend with canned views (jobs too), a
+// temporary directory, and an Avahi simple poll that tests drive by hand.
 #pragma once
 
 #include <avahi-common/simple-watch.h>
@@ -22,6 +22,63 @@
 
 namespace clusterlive::api::test_support {
 
+/// The job a FakeBackend starts: running here, spool under /cluster/jobs.
+inline JobView sample_new_job() {
+  JobView job;
+  job.id = "j-0badcafe";
+  job.home = "node-3a9f01";
+  job.where = "node-3a9f01";
+  job.state = kJobRunning;
+  job.started_unix_ms = 1'795'000'000'000;
+  job.spool = "/cluster/jobs/j-0badcafe";
+  return job;
+}
+
+/// Three jobs: one running elsewhere (locked), one exited, one killed. Started at 10:00:00,
+/// 10:30:00 UTC on 2026-11-21 and 23:59:59 UTC the day before.
+inline std::vector<JobView> sample_jobs() {
+  JobView running;
+  running.id = "j-3f9a0c12";
+  running.name = "render";
+  running.owner_uid = 1000;
+  running.owner = "ann";
+  running.home = "node-3a9f01";
+  running.where = "node-77c2e0";
+  running.state = kJobRunning;
+  running.cpu_percent = 99.5;
+  running.rss_kib = 524'288;
+  running.migrations = 2;
+  running.locked = true;
+  running.started_unix_ms = 1'795'255'200'000;
+  running.argv = {"./render", "--frames", "1-100", "scene one.blend"};
+  running.spool = "/cluster/jobs/j-3f9a0c12";
+  JobView exited;
+  exited.id = "j-00c0ffee";
+  exited.name = "make";
+  exited.owner_uid = 1001;
+  exited.owner = "bob";
+  exited.home = "node-77c2e0";
+  exited.state = kJobExited;
+  exited.exit_code = 2;
+  exited.rss_kib = 1'000;
+  exited.started_unix_ms = 1'795'257'000'000;
+  exited.argv = {"make", "-j4"};
+  exited.spool = "/cluster/jobs/j-00c0ffee";
+  JobView killed;
+  killed.id = "j-deadbeef";
+  killed.name = "sleep";
+  killed.owner_uid = 0;
+  killed.owner = "root";
+  killed.home = "node-3a9f01";
+  killed.state = kJobKilled;
+  killed.signal = 9;
+  killed.migrations = 1;
+  killed.started_unix_ms = 1'795'219'199'000;
+  killed.argv = {"sleep", "infinity"};
+  killed.spool = "/cluster/jobs/j-deadbeef";
+  return {running, exited, killed};
+}
+
 /// A Backend whose answers the test sets, recording what it was asked.
 class FakeBackend : public Backend {
  public:
@@ -31,12 +88,27 @@ class FakeBackend : public Backend {
   ClusterChange create_answer{true, "", "00112233aabbccdd"};
   ClusterChange join_answer{true, "", "8899aabbccddeeff"};
   bool throw_on_status = false;
+  /// Jobs shown by ps, job and kill_job; run_job adds one. Owners are checked as the daemon
+  /// does: a user acts on their own jobs, root on all.
+  std::vector<JobView> job_views;
+  /// When set, run_job answers this error instead of starting a job.
+  std::optional<JobResult> run_error;
+  /// The job run_job starts (its argv, name and owner come from the request).
+  JobView next_job = sample_new_job();
+  /// Runs before each answer to job(): tests move jobs along here (write output, end them).
+  std::function<void(FakeBackend&)> on_job_call;
+  /// When set, kill_job answers this error instead of killing.
+  std::optional<JobResult> kill_error;
 
   int status_calls = 0;
   int nodes_calls = 0;
   int secret_calls = 0;
   int create_calls = 0;
-  std::vector<std::string> joined;  ///< secrets passed to join_cluster
+  int jobs_calls = 0;
+  int job_calls = 0;
+  std::vector<std::string> joined;                    ///< secrets passed to join_cluster
+  std::vector<std::pair<Caller, RunRequest>> runs;    ///< what run_job was asked
+  std::vector<std::pair<Caller, std::string>> kills;  ///< what kill_job was asked
 
   StatusView status() override {
     ++status_calls;
@@ -58,6 +130,46 @@ class FakeBackend : public Backend {
   ClusterChange join_cluster(const std::string& secret_text) override {
     joined.push_back(secret_text);
     return join_answer;
+  }
+  JobResult run_job(const Caller& caller, const RunRequest& request) override {
+    runs.emplace_back(caller, request);
+    if (run_error) return *run_error;
+    JobView view = next_job;
+    view.argv = request.argv;
+    view.name = request.name.empty() ? request.argv.at(0) : request.name;
+    view.owner_uid = static_cast<uint32_t>(caller.uid);
+    view.owner = std::to_string(caller.uid);
+    job_views.push_back(view);
+    return {true, "", "", view};
+  }
+  std::vector<JobView> jobs() override {
+    ++jobs_calls;
+    return job_views;
+  }
+  JobResult job(const std::string& id) override {
+    ++job_calls;
+    if (on_job_call) on_job_call(*this);
+    JobView* view = find(id);
+    if (!view) return {false, "not_found", "no job " + id, {}};
+    return {true, "", "", *view};
+  }
+  JobResult kill_job(const Caller& caller, const std::string& id) override {
+    kills.emplace_back(caller, id);
+    if (kill_error) return *kill_error;
+    JobView* view = find(id);
+    if (!view) return {false, "not_found", "no job " + id, {}};
+    if (!caller.is_root() && caller.uid != view->owner_uid) {
+      return {false, "permission_denied", id + " belongs to " + view->owner, {}};
+    }
+    return {true, "", "", *view};
+  }
+
+  /// The job `id` among job_views, nullptr if there is none.
+  JobView* find(const std::string& id) {
+    for (JobView& view : job_views) {
+      if (view.id == id) return &view;
+    }
+    return nullptr;
   }
 };
 

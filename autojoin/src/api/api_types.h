@@ -4,6 +4,7 @@
 
 #include <sys/types.h>
 
+#include <cstddef>
 #include <cstdint>
 #include <map>
 #include <optional>
@@ -90,8 +91,75 @@ struct ClusterChange {
   std::string cluster_id;  ///< when ok: the cluster now joined
 };
 
+/// Prefix of every job id; the rest is kJobIdHexDigits lower-case hex digits.
+constexpr const char* kJobIdPrefix = "j-";
+constexpr size_t kJobIdHexDigits = 8;
+/// Where the daemon keeps a job's spool directory, `<kJobsDirectory>/<id>`, on the shared
+/// filesystem so that every node reaches it at the same path.
+constexpr const char* kJobsDirectory = "/cluster/jobs";
+/// In a job's spool directory: the job's standard output and standard error, appended to while
+/// it runs, wherever it runs. They exist once `run` has answered, owned by the job's user.
+constexpr const char* kJobStdoutFile = "stdout";
+constexpr const char* kJobStderrFile = "stderr";
+
+/// JobView::state values. A job is "running" or "migrating" until it has ended; then it is
+/// "exited" (exit_code set), "killed" (signal set) or "lost" (no node runs it any more).
+constexpr const char* kJobRunning = "running";
+constexpr const char* kJobMigrating = "migrating";
+constexpr const char* kJobExited = "exited";
+constexpr const char* kJobKilled = "killed";
+constexpr const char* kJobLost = "lost";
+
+/// A job: a command started with `clusterlive run`, as the daemon knows it, running or ended.
+struct JobView {
+  std::string id;                ///< e.g. "j-3f9a0c12": unique cluster-wide
+  std::string name;              ///< --name, or the command's basename
+  uint32_t owner_uid = 0;        ///< the job runs as this user (who asked for it)
+  std::string owner;             ///< user name (uid as text when unknown)
+  std::string home;              ///< node the job was started on
+  std::string where;             ///< node running it now ("" once it ended)
+  std::string state;             ///< kJobRunning, kJobMigrating, kJobExited, kJobKilled, kJobLost
+  std::optional<int> exit_code;  ///< when state == "exited"
+  std::optional<int> signal;     ///< when state == "killed": the signal that ended it
+  double cpu_percent = 0;        ///< of one core, last few seconds
+  uint64_t rss_kib = 0;          ///< resident memory, KiB
+  uint32_t migrations = 0;       ///< times it has moved to another node
+  bool locked = false;           ///< may not be moved (openMosix "cantmove")
+  int64_t started_unix_ms = 0;   ///< when it was started, ms since the Unix epoch
+  std::vector<std::string> argv;
+  std::string spool;  ///< its spool directory, e.g. /cluster/jobs/j-3f9a0c12
+
+  /// True once the job has ended (exited, killed or lost): its state will not change again.
+  bool ended() const { return state == kJobExited || state == kJobKilled || state == kJobLost; }
+};
+
+/// What `run` asks for: a command to start as a job, as the caller's user.
+struct RunRequest {
+  std::vector<std::string> argv;  ///< the command and its arguments: at least one element
+  std::string cwd;                ///< working directory, absolute
+  /// The environment to give the job. The CLI sends the caller's environment except
+  /// kJobEnvDenylist; the daemon drops those names too, whoever sends them.
+  std::map<std::string, std::string> env;
+  std::string name;  ///< optional; empty: the daemon names the job after argv[0]'s basename
+};
+
+/// Environment variables never passed to a job: they would make the dynamic loader of
+/// whatever the daemon runs on the job's behalf load code of the caller's choosing.
+constexpr const char* kJobEnvDenylist[] = {"LD_PRELOAD", "LD_AUDIT", "LD_LIBRARY_PATH"};
+
+/// Outcome of run_job, job and kill_job.
+struct JobResult {
+  bool ok = false;
+  /// When !ok: "permission_denied" (not the caller's job), "not_found" (no such job) or
+  /// "failed" (tried and failed); anything else is answered as "failed".
+  std::string error_code;
+  std::string error;  ///< when !ok: why, for the user
+  JobView job;        ///< when ok: the job (for kill_job: as it is once the kill was sent)
+};
+
 /// What the API server asks of the daemon. The server has already checked permissions
-/// (reading is for everyone; key_show, create and join are for root only).
+/// (reading is for everyone; key_show, create and join are for root only; the job commands are
+/// for everyone, and the Backend checks who owns the job).
 class Backend {
  public:
   virtual ~Backend() = default;
@@ -103,6 +171,18 @@ class Backend {
   virtual ClusterChange create_cluster() = 0;
   /// Stores `secret_text` (64 hex digits) and switches the node to that cluster.
   virtual ClusterChange join_cluster(const std::string& secret_text) = 0;
+
+  /// Starts `request.argv` as a job running as `caller`'s uid (and gid), its standard output
+  /// and error going to kJobStdoutFile and kJobStderrFile in its spool directory, which exist
+  /// when this returns ok. The request's shape is already checked (check_arguments()).
+  virtual JobResult run_job(const Caller& caller, const RunRequest& request) = 0;
+  /// Every job the daemon knows, running or ended, anyone's.
+  virtual std::vector<JobView> jobs() = 0;
+  /// The job `id` (a well-formed id; error "not_found" when there is no such job).
+  virtual JobResult job(const std::string& id) = 0;
+  /// Ends the job `id`, if `caller` owns it or is root (else error "permission_denied"). The
+  /// job in the answer may still be running: its end shows in later answers, as "killed".
+  virtual JobResult kill_job(const Caller& caller, const std::string& id) = 0;
 };
 
 }  // namespace clusterlive::api

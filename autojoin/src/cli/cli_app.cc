@@ -7,6 +7,7 @@
 #include "api/api_protocol.h"
 #include "cli/exit_codes.h"
 #include "cli/format.h"
+#include "cli/job_commands.h"
 #include "cli/secret_input.h"
 
 #ifndef CLUSTERLIVE_VERSION
@@ -32,33 +33,24 @@ std::string footer() {
              "  1  clusterlived refused or failed the request (the reason is on stderr)\n"
              "  2  usage error, or a key file that cannot be read or is not a key\n"
              "  3  clusterlived is not running or cannot be reached\n"
-             "  4  permission denied: the command needs root\n"
+             "  4  permission denied: the command needs root, or the job is someone else's\n"
+             "run (in the foreground) and wait exit with the job's status: its exit code,\n"
+             "128+N when signal N killed it, 125 when it was lost or clusterlive itself failed.\n"
              "\n"
              "The socket is --socket PATH, else $CLUSTERLIVE_SOCKET, else ") +
          api::kDefaultSocketPath + ".\nSee clusterlive(1).";
 }
 
-void print_json(std::ostream& out, const json& value) {
-  out << value.dump(2, ' ', false, json::error_handler_t::replace) << "\n";
-}
-
-/// Prints an error answer; returns the exit code.
+/// Prints an error answer to `command`, with a hint to use sudo when it needs root; returns
+/// the exit code.
 int report_error(const api::ApiError& error, Command command, bool as_json, CliIo& io) {
-  if (as_json) print_json(io.out, {{"error", {{"code", error.code}, {"message", error.message}}}});
-  std::string message = terminal_safe(error.message);
   std::string words = command_words(command);
-  if (error.code == "permission_denied") {
-    io.err << "clusterlive: permission denied: " << message << " (try: sudo clusterlive " << words
-           << ")\n";
-  } else if (error.code == "no_secret") {
-    io.err << "clusterlive: " << message
-           << "\nMake a cluster with `clusterlive create`, or join one with `clusterlive join`.\n";
-  } else if (error.code == "failed") {
-    io.err << "clusterlive: " << words << " failed: " << message << "\n";
-  } else {
-    io.err << "clusterlive: clusterlived refused " << words << " (" << terminal_safe(error.code)
-           << "): " << message << "\n";
+  if (error.code != "permission_denied" || !api::needs_root(command)) {
+    return clusterlive::cli::report_error(error, words, as_json, io);
   }
+  if (as_json) print_json(io.out, {{"error", {{"code", error.code}, {"message", error.message}}}});
+  io.err << "clusterlive: permission denied: " << terminal_safe(error.message)
+         << " (try: sudo clusterlive " << words << ")\n";
   return exit_code_for_error(error.code);
 }
 
@@ -110,6 +102,11 @@ int show_result(Command command, const json& result, bool as_json, bool counters
       io.out << "joined cluster " << terminal_safe(*id) << "\n";
       return kExitOk;
     }
+    case Command::run:
+    case Command::ps:
+    case Command::job:
+    case Command::kill:
+      break;  // cli/job_commands shows these
   }
   return kExitFailed;
 }
@@ -157,6 +154,29 @@ int prepare_join(const std::string& file, api::Client& client, Request& request,
 
 }  // namespace
 
+void print_json(std::ostream& out, const json& value) {
+  out << value.dump(2, ' ', false, json::error_handler_t::replace) << "\n";
+}
+
+int report_error(const api::ApiError& error, const std::string& command, bool as_json, CliIo& io) {
+  if (as_json) print_json(io.out, {{"error", {{"code", error.code}, {"message", error.message}}}});
+  std::string message = terminal_safe(error.message);
+  if (error.code == "permission_denied") {
+    io.err << "clusterlive: permission denied: " << message << "\n";
+  } else if (error.code == "no_secret") {
+    io.err << "clusterlive: " << message
+           << "\nMake a cluster with `clusterlive create`, or join one with `clusterlive join`.\n";
+  } else if (error.code == "not_found") {
+    io.err << "clusterlive: " << message << "\n";
+  } else if (error.code == "failed") {
+    io.err << "clusterlive: " << command << " failed: " << message << "\n";
+  } else {
+    io.err << "clusterlive: clusterlived refused " << command << " (" << terminal_safe(error.code)
+           << "): " << message << "\n";
+  }
+  return exit_code_for_error(error.code);
+}
+
 int exit_code_for(api::CallStatus status) {
   switch (status) {
     case api::CallStatus::answered:
@@ -182,8 +202,8 @@ int exit_code_for_error(const std::string& code) {
 
 int run_cli(int argc, const char* const* argv, CliIo& io) {
   CLI::App app{
-      "Show and manage this PC's place in a clusterlive cluster, through the local "
-      "clusterlived.",
+      "Show and manage this PC's place in a clusterlive cluster, and run jobs on the "
+      "cluster, through the local clusterlived.",
       "clusterlive"};
   app.require_subcommand(1);
   app.fallthrough();  // global options are accepted after the subcommand too
@@ -212,11 +232,69 @@ int run_cli(int argc, const char* const* argv, CliIo& io) {
       "join", "Join the cluster whose key is in FILE, or on standard input (root only)");
   join->add_option("FILE", key_file, "Key file; absent or \"-\": standard input")->type_name("");
 
+  JobCommand job_command;
+  CLI::App* run = app.add_subcommand(
+      "run",
+      "Start COMMAND as a job of the cluster, as you; in the foreground, show its output "
+      "and exit with its status (Ctrl-C kills it)");
+  run->add_flag("-d,--detach", job_command.detach, "Print the job's id and return at once");
+  run->add_option("--name", job_command.name, "Name the job (default: the command's name)")
+      ->type_name("NAME");
+  std::vector<std::string> command_help;  // the command is cut off before parsing; for --help
+  run->add_option("COMMAND", command_help,
+                  "The command and its arguments, after \"--\" if it starts with \"-\"")
+      ->type_name("");
+  CLI::App* ps = app.add_subcommand("ps", "Every job: where it runs, its state, CPU, memory");
+  CLI::App* job = app.add_subcommand("job", "Everything about one job");
+  CLI::App* kill = app.add_subcommand("kill", "End a job (yours; root: anyone's)");
+  CLI::App* wait =
+      app.add_subcommand("wait", "Wait until a job has ended, and exit with its status");
+  CLI::App* logs =
+      app.add_subcommand("logs", "Print a job's output: its standard output, then its errors");
+  logs->add_flag("-f,--follow", job_command.follow,
+                 "Keep printing as the job writes, until it ends");
+  for (CLI::App* sub : {job, kill, wait, logs}) {
+    sub->add_option("JOB", job_command.job_id, "The job's id, e.g. j-3f9a0c12 (see ps)")
+        ->required()
+        ->type_name("");
+  }
+
+  // The job's command is not for CLI11: its options are the command's own.
+  std::vector<std::string> args(argv, argv + argc);
+  SplitCommandLine split = split_run_command(args);
+  job_command.argv = split.command;
+  std::vector<const char*> cli11_args;
+  for (const std::string& arg : split.options) cli11_args.push_back(arg.c_str());
+
   try {
-    app.parse(argc, argv);
+    app.parse(static_cast<int>(cli11_args.size()), cli11_args.data());
   } catch (const CLI::ParseError& e) {
     int code = app.exit(e, io.out, io.err);
-    return code == 0 ? kExitOk : kExitUsage;
+    if (code == 0) return kExitOk;
+    return run->parsed() || wait->parsed() ? kExitRunFailed : kExitUsage;
+  }
+
+  const std::pair<CLI::App*, JobCommand::Kind> job_kinds[] = {
+      {run, JobCommand::Kind::run},   {ps, JobCommand::Kind::ps},
+      {job, JobCommand::Kind::job},   {kill, JobCommand::Kind::kill},
+      {wait, JobCommand::Kind::wait}, {logs, JobCommand::Kind::logs},
+  };
+  for (const auto& [sub, kind] : job_kinds) {
+    if (!sub->parsed()) continue;
+    job_command.kind = kind;
+    job_command.as_json = as_json;
+    if (sub == job || sub == kill || sub == wait || sub == logs) {
+      std::string why = api::check_job_id(job_command.job_id);
+      if (!why.empty()) {
+        io.err << "clusterlive: \"" << terminal_safe(job_command.job_id) << "\" is " << why << "\n";
+        return sub == wait ? kExitRunFailed : kExitUsage;
+      }
+    }
+    if (sub == logs && as_json) {
+      io.err << "clusterlive: logs has no --json form: it prints the job's output as it is\n";
+      return kExitUsage;
+    }
+    return run_job_command(job_command, socket_path, io);
   }
 
   Command command = Command::status;

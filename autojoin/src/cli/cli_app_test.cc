@@ -1,9 +1,12 @@
 #include "cli/cli_app.h"
 
 #include <gtest/gtest.h>
+#include <signal.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <ctime>
 #include <fstream>
 #include <sstream>
 
@@ -28,7 +31,13 @@ struct Outcome {
   std::string err;
 };
 
-Outcome run(std::vector<std::string> args, const std::string& input = "", uid_t euid = 0) {
+/// The environment `run` passes on in the tests.
+const std::vector<std::string> kEnvironment = {"HOME=/home/ann", "LANG=C.UTF-8"};
+/// "Now" for ps in the tests: 2026-11-21 12:00:00 UTC.
+constexpr int64_t kNow = 1'795'262'400'000;
+
+Outcome run(std::vector<std::string> args, const std::string& input = "", uid_t euid = 0,
+            const std::vector<std::string>& environment = kEnvironment) {
   args.insert(args.begin(), "clusterlive");
   std::vector<const char*> argv;
   for (const std::string& arg : args) argv.push_back(arg.c_str());
@@ -37,6 +46,10 @@ Outcome run(std::vector<std::string> args, const std::string& input = "", uid_t 
   std::ostringstream err;
   CliIo io{in, out, err};
   io.euid = euid;
+  io.environment = environment;
+  io.cwd = "/cluster/home/ann/src";
+  io.poll_interval_ms = 2;
+  io.now_unix_ms = kNow;
   Outcome result;
   result.code = run_cli(static_cast<int>(argv.size()), argv.data(), io);
   result.out = out.str();
@@ -60,9 +73,10 @@ class CliTest : public ::testing::Test {
   void TearDown() override { unsetenv("CLUSTERLIVE_SOCKET"); }
 
   /// Runs the command line against the test daemon, whose loop runs meanwhile.
-  Outcome call(std::vector<std::string> args, const std::string& input = "", uid_t euid = 0) {
+  Outcome call(std::vector<std::string> args, const std::string& input = "", uid_t euid = 0,
+               const std::vector<std::string>& environment = kEnvironment) {
     args.insert(args.begin(), {"--socket", socket_});
-    return loop_.run_beside([=] { return run(args, input, euid); });
+    return loop_.run_beside([=] { return run(args, input, euid, environment); });
   }
 
   TempDir dir_;
@@ -75,14 +89,23 @@ class CliTest : public ::testing::Test {
 TEST(Cli, HelpListsCommandsAndExitCodes) {
   Outcome help = run({"--help"});
   EXPECT_EQ(help.code, kExitOk);
-  for (const char* word : {"status", "nodes", "key", "create", "join", "--json", "--socket",
-                           "Exit status:", "3  clusterlived is not running", "4  permission denied",
-                           "CLUSTERLIVE_SOCKET", "/run/clusterlive/api.sock"}) {
+  for (const char* word :
+       {"status", "nodes", "key", "create", "join", "run", "ps", "job", "kill", "wait", "logs",
+        "--json", "--socket", "Exit status:", "3  clusterlived is not running",
+        "4  permission denied", "128+N when signal N killed it, 125 when", "CLUSTERLIVE_SOCKET",
+        "/run/clusterlive/api.sock"}) {
     EXPECT_NE(help.out.find(word), std::string::npos) << word << "\n" << help.out;
   }
   Outcome join_help = run({"join", "--help"});
   EXPECT_EQ(join_help.code, kExitOk);
   EXPECT_NE(join_help.out.find("FILE"), std::string::npos) << join_help.out;
+  Outcome run_help = run({"run", "--help"});
+  EXPECT_EQ(run_help.code, kExitOk);
+  for (const char* word : {"COMMAND", "--detach", "--name NAME", "after \"--\""}) {
+    EXPECT_NE(run_help.out.find(word), std::string::npos) << word << "\n" << run_help.out;
+  }
+  Outcome logs_help = run({"logs", "--help"});
+  EXPECT_NE(logs_help.out.find("--follow"), std::string::npos) << logs_help.out;
 }
 
 TEST(Cli, Version) {
@@ -102,6 +125,12 @@ TEST(Cli, UsageErrorsExitTwo) {
            {"--bogus", "status"},
            {"join", "a", "b"},
            {"--socket"},
+           {"kill"},
+           {"kill", "3f9a0c12"},
+           {"job", "j-3F9A0C12"},
+           {"logs", "-x", "j-3f9a0c12"},
+           {"logs", "--json", "j-3f9a0c12"},
+           {"ps", "extra"},
        }) {
     Outcome r = run(args);
     std::string joined;
@@ -130,7 +159,7 @@ TEST(Cli, ExitCodeMapping) {
   EXPECT_EQ(exit_code_for(api::CallStatus::protocol_error), kExitFailed);
   EXPECT_EQ(exit_code_for_error("permission_denied"), kExitPermissionDenied);
   EXPECT_EQ(exit_code_for_error("busy"), kExitUnreachable);
-  for (const char* code : {"failed", "no_secret", "bad_request", "unsupported_version",
+  for (const char* code : {"failed", "no_secret", "not_found", "bad_request", "unsupported_version",
                            "unknown_command", "internal", "something_new"}) {
     EXPECT_EQ(exit_code_for_error(code), kExitFailed) << code;
   }
@@ -284,6 +313,372 @@ TEST_F(CliTest, DaemonRefusalForNonRootExitsFour) {
   EXPECT_EQ(WEXITSTATUS(wstatus), 0) << "see the _exit codes in the child";
   EXPECT_EQ(backend_.secret_calls, 0);
   EXPECT_EQ(backend_.create_calls, 0);
+}
+
+TEST(Cli, RunAndWaitUsageErrorsExit125) {
+  // Every other code belongs to the job.
+  for (const std::vector<std::string>& args : std::vector<std::vector<std::string>>{
+           {"run"},
+           {"run", "-d"},
+           {"run", "--bogus", "ls"},
+           {"run", "--name"},
+           {"run", "--json", "ls"},  // JSON needs --detach
+           {"wait"},
+           {"wait", "nonsense"},
+           {"wait", "j-1", "j-2"},
+       }) {
+    Outcome r = run(args);
+    std::string joined;
+    for (const std::string& a : args) joined += a + " ";
+    EXPECT_EQ(r.code, kExitRunFailed) << joined << "\n" << r.out << r.err;
+    EXPECT_FALSE(r.err.empty()) << joined;
+  }
+  EXPECT_EQ(run({"run"}).err,
+            "clusterlive: run needs a command: clusterlive run [-d] [--name NAME] [--] COMMAND "
+            "[ARGS...]\n");
+}
+
+TEST(Cli, RunWithoutDaemonExits125) {
+  TempDir dir;
+  Outcome r = run({"--socket", dir / "api.sock", "run", "--", "make"});
+  EXPECT_EQ(r.code, kExitRunFailed);
+  EXPECT_EQ(r.err,
+            "clusterlive: clusterlived is not running (no socket at " + dir / "api.sock" + ")\n");
+  Outcome wait = run({"--socket", dir / "api.sock", "wait", "j-3f9a0c12"});
+  EXPECT_EQ(wait.code, kExitRunFailed);
+  Outcome ps = run({"--socket", dir / "api.sock", "ps"});
+  EXPECT_EQ(ps.code, kExitUnreachable);
+}
+
+/// The job commands against a fake daemon whose jobs write into spool directories under a
+/// temporary directory.
+class CliJobTest : public CliTest {
+ protected:
+  void SetUp() override {
+    CliTest::SetUp();
+    backend_.job_views = api::test_support::sample_jobs();
+    backend_.next_job.spool = make_spool(backend_.next_job.id);
+    for (api::JobView& job : backend_.job_views) job.spool = make_spool(job.id);
+    setenv("TZ", "UTC", 1);
+    tzset();
+  }
+  void TearDown() override {
+    unsetenv("TZ");
+    tzset();
+    CliTest::TearDown();
+  }
+
+  /// A spool directory with empty output files, as the daemon makes it.
+  std::string make_spool(const std::string& id) {
+    std::string spool = dir_ / id;
+    EXPECT_EQ(mkdir(spool.c_str(), 0755), 0);
+    std::ofstream(spool + "/stdout").flush();
+    std::ofstream(spool + "/stderr").flush();
+    return spool;
+  }
+  static void append(const std::string& path, const std::string& text) {
+    std::ofstream(path, std::ios::app | std::ios::binary) << text;
+  }
+  /// The job started by run.
+  api::JobView& started() {
+    api::JobView* job = backend_.find(backend_.next_job.id);
+    EXPECT_TRUE(job);
+    return *job;
+  }
+  void end(api::JobView& job, std::optional<int> code, std::optional<int> signal = {}) {
+    job.state = code ? api::kJobExited : (signal ? api::kJobKilled : api::kJobLost);
+    job.exit_code = code;
+    job.signal = signal;
+    job.where.clear();
+  }
+};
+
+TEST_F(CliJobTest, RunStreamsTheOutputAndExitsWithTheJobsCode) {
+  const std::string spool = backend_.next_job.spool;
+  int looks = 0;
+  backend_.on_job_call = [&](FakeBackend&) {
+    ++looks;
+    if (looks == 1) append(spool + "/stdout", "compiling\n");
+    if (looks == 2) append(spool + "/stderr", "warning: x\n");
+    if (looks == 3) append(spool + "/stdout", "linking\n");
+    if (looks == 4) {
+      append(spool + "/stdout", "done\n");  // written just before the end
+      append(spool + "/stderr", "error: y\n");
+      end(started(), 3);
+    }
+  };
+  Outcome r = call({"run", "make", "-j4", "--json"});
+  EXPECT_EQ(r.code, 3);
+  EXPECT_EQ(r.out, "compiling\nlinking\ndone\n");
+  EXPECT_EQ(r.err, "warning: x\nerror: y\n");
+  ASSERT_EQ(backend_.runs.size(), 1u);
+  const api::RunRequest& sent = backend_.runs[0].second;
+  EXPECT_EQ(sent.argv, (std::vector<std::string>{"make", "-j4", "--json"}));
+  EXPECT_EQ(sent.cwd, "/cluster/home/ann/src");
+  EXPECT_EQ(sent.env,
+            (std::map<std::string, std::string>{{"HOME", "/home/ann"}, {"LANG", "C.UTF-8"}}));
+  EXPECT_EQ(sent.name, "");
+  EXPECT_EQ(backend_.runs[0].first.uid, geteuid());
+  EXPECT_TRUE(backend_.kills.empty());
+  EXPECT_EQ(looks, 4);
+}
+
+TEST_F(CliJobTest, RunEndsWith128PlusTheSignal) {
+  backend_.on_job_call = [&](FakeBackend&) { end(started(), std::nullopt, 9); };
+  Outcome r = call({"run", "--", "sleep", "1000"});
+  EXPECT_EQ(r.code, 137);
+  EXPECT_EQ(r.out, "");
+  EXPECT_EQ(r.err, "");
+}
+
+TEST_F(CliJobTest, RunOfALostJobExits125) {
+  backend_.on_job_call = [&](FakeBackend&) { end(started(), std::nullopt); };
+  Outcome r = call({"run", "--", "sleep", "1000"});
+  EXPECT_EQ(r.code, kExitRunFailed);
+  EXPECT_EQ(r.err, "clusterlive: job j-0badcafe was lost: no node runs it any more\n");
+}
+
+TEST_F(CliJobTest, RunWhenTheDaemonSaysTooLittle) {
+  backend_.next_job.spool = "";
+  backend_.on_job_call = [&](FakeBackend&) { started().state = api::kJobExited; };  // no code
+  Outcome r = call({"run", "--", "true"});
+  EXPECT_EQ(r.code, kExitRunFailed);
+  EXPECT_EQ(r.err,
+            "clusterlive: clusterlived gave no spool directory for job j-0badcafe; its output is "
+            "not shown\n"
+            "clusterlive: clusterlived did not say how job j-0badcafe ended (exited ?)\n");
+}
+
+TEST_F(CliJobTest, InterruptKillsTheJobOnceAndKeepsStreaming) {
+  const std::string spool = backend_.next_job.spool;
+  int looks = 0;
+  backend_.on_job_call = [&](FakeBackend&) {
+    ++looks;
+    if (looks == 2 || looks == 3) raise(SIGINT);  // Ctrl-C, twice
+    if (!backend_.kills.empty() && looks >= 5) {
+      append(spool + "/stderr", "terminated, cleaning up\n");
+      end(started(), std::nullopt, 15);
+    }
+  };
+  Outcome r = call({"run", "--", "render"});
+  EXPECT_EQ(r.code, 128 + 15);
+  ASSERT_EQ(backend_.kills.size(), 1u);
+  EXPECT_EQ(backend_.kills[0].second, "j-0badcafe");
+  EXPECT_EQ(r.err,
+            "clusterlive: job j-0badcafe was asked to end; waiting for it (interrupt again to "
+            "stop waiting)\n"
+            "terminated, cleaning up\n");
+}
+
+TEST_F(CliJobTest, ThirdInterruptStopsWaiting) {
+  int looks = 0;
+  backend_.on_job_call = [&](FakeBackend&) {
+    if (++looks <= 3) raise(SIGTERM);  // the job ignores its kill
+  };
+  Outcome r = call({"run", "--", "stubborn"});
+  EXPECT_EQ(r.code, kExitRunFailed);
+  EXPECT_EQ(backend_.kills.size(), 1u);
+  EXPECT_NE(r.err.find("clusterlive: stopped waiting for job j-0badcafe, which may still be "
+                       "running (see clusterlive ps; clusterlive wait j-0badcafe waits for it)\n"),
+            std::string::npos)
+      << r.err;
+}
+
+TEST_F(CliJobTest, RunDetached) {
+  Outcome r = call({"run", "-d", "--name", "nightly build", "make", "all"});
+  EXPECT_EQ(r.code, kExitOk) << r.err;
+  EXPECT_EQ(r.out, "j-0badcafe\n");
+  EXPECT_EQ(r.err, "");
+  ASSERT_EQ(backend_.runs.size(), 1u);
+  EXPECT_EQ(backend_.runs[0].second.name, "nightly build");
+  EXPECT_EQ(backend_.job_calls, 0);  // returned at once
+
+  Outcome j = call({"--json", "run", "--detach", "--", "make"});
+  EXPECT_EQ(j.code, kExitOk) << j.err;
+  nlohmann::json printed = nlohmann::json::parse(j.out);
+  EXPECT_EQ(printed["id"], "j-0badcafe");
+  EXPECT_EQ(printed["argv"], nlohmann::json::array({"make"}));
+}
+
+TEST_F(CliJobTest, RunLeavesTheDeniedVariablesOut) {
+  Outcome r = call({"run", "-d", "true"}, "", 0,
+                   {"PATH=/usr/bin", "LD_PRELOAD=/tmp/hook.so", "LD_LIBRARY_PATH=/opt/lib"});
+  EXPECT_EQ(r.code, kExitOk) << r.err;
+  EXPECT_EQ(r.err,
+            "clusterlive: LD_PRELOAD is not passed to the job\n"
+            "clusterlive: LD_LIBRARY_PATH is not passed to the job\n");
+  ASSERT_EQ(backend_.runs.size(), 1u);
+  EXPECT_EQ(backend_.runs[0].second.env,
+            (std::map<std::string, std::string>{{"PATH", "/usr/bin"}}));
+}
+
+TEST_F(CliJobTest, RunRefusedExits125) {
+  backend_.run_error = api::JobResult{false, "failed", "/cluster is not mounted", {}};
+  Outcome r = call({"run", "make"});
+  EXPECT_EQ(r.code, kExitRunFailed);
+  EXPECT_EQ(r.err, "clusterlive: run failed: /cluster is not mounted\n");
+  Outcome j = call({"run", "-d", "--json", "make"});
+  EXPECT_EQ(j.code, kExitRunFailed);
+  EXPECT_EQ(nlohmann::json::parse(j.out)["error"]["code"], "failed");
+  // Refused locally: nothing is sent.
+  Outcome name = call({"run", "--name", std::string(65, 'n'), "make"});
+  EXPECT_EQ(name.code, kExitRunFailed);
+  EXPECT_EQ(name.err, "clusterlive: --name is longer than 64 characters\n");
+  EXPECT_EQ(backend_.runs.size(), 2u);
+}
+
+TEST_F(CliJobTest, Ps) {
+  Outcome r = call({"ps"});
+  EXPECT_EQ(r.code, kExitOk) << r.err;
+  EXPECT_EQ(r.out, format_jobs(backend_.job_views, kNow));
+  EXPECT_NE(r.out.find("running (locked)  99.5     512.0    2  10:00:00\n"), std::string::npos)
+      << r.out;
+  Outcome j = call({"ps", "--json"});
+  EXPECT_EQ(nlohmann::json::parse(j.out), api::jobs_result(backend_.job_views));
+}
+
+TEST_F(CliJobTest, Job) {
+  Outcome r = call({"job", "j-3f9a0c12"});
+  EXPECT_EQ(r.code, kExitOk) << r.err;
+  EXPECT_EQ(r.out, format_job(backend_.job_views[0]));
+  Outcome j = call({"--json", "job", "j-3f9a0c12"});
+  EXPECT_EQ(nlohmann::json::parse(j.out), api::job_result(backend_.job_views[0]));
+  Outcome missing = call({"job", "j-99999999"});
+  EXPECT_EQ(missing.code, kExitFailed);
+  EXPECT_EQ(missing.err, "clusterlive: no job j-99999999\n");
+}
+
+TEST_F(CliJobTest, Kill) {
+  Outcome r = call({"kill", "j-3f9a0c12"});  // the tests run as root
+  EXPECT_EQ(r.code, kExitOk) << r.err;
+  EXPECT_EQ(r.out, "");
+  ASSERT_EQ(backend_.kills.size(), 1u);
+  EXPECT_EQ(backend_.kills[0].second, "j-3f9a0c12");
+  Outcome j = call({"kill", "--json", "j-3f9a0c12"});
+  EXPECT_EQ(nlohmann::json::parse(j.out)["id"], "j-3f9a0c12");
+  Outcome missing = call({"kill", "j-99999999"});
+  EXPECT_EQ(missing.code, kExitFailed);
+  EXPECT_EQ(missing.err, "clusterlive: no job j-99999999\n");
+  backend_.kill_error = api::JobResult{false, "failed", "it has ended", {}};
+  Outcome ended = call({"kill", "j-00c0ffee"});
+  EXPECT_EQ(ended.code, kExitFailed);
+  EXPECT_EQ(ended.err, "clusterlive: kill failed: it has ended\n");
+}
+
+TEST_F(CliJobTest, KillOfSomeoneElsesJobExitsFour) {
+  if (geteuid() != 0) GTEST_SKIP() << "needs root to run a child as nobody";
+  pid_t child = fork();
+  ASSERT_GE(child, 0);
+  if (child == 0) {
+    if (setgid(65534) != 0 || setuid(65534) != 0) _exit(10);
+    Outcome kill = run({"--socket", socket_, "kill", "j-3f9a0c12"}, "", 65534);
+    if (kill.code != kExitPermissionDenied) _exit(11);
+    if (kill.err != "clusterlive: permission denied: j-3f9a0c12 belongs to ann\n") _exit(12);
+    Outcome ps = run({"--socket", socket_, "ps"}, "", 65534);
+    if (ps.code != kExitOk) _exit(13);
+    _exit(0);
+  }
+  int wstatus = 0;
+  ASSERT_TRUE(loop_.run_until([&] { return waitpid(child, &wstatus, WNOHANG) == child; }, 10'000));
+  ASSERT_TRUE(WIFEXITED(wstatus));
+  EXPECT_EQ(WEXITSTATUS(wstatus), 0) << "see the _exit codes in the child";
+  ASSERT_EQ(backend_.kills.size(), 1u);
+  EXPECT_EQ(backend_.kills[0].first.uid, 65534u);
+}
+
+TEST_F(CliJobTest, WaitExitsWithTheJobsStatus) {
+  int looks = 0;
+  api::JobView& job = backend_.job_views[0];
+  backend_.on_job_call = [&](FakeBackend&) {
+    if (++looks == 3) end(job, 7);
+  };
+  Outcome r = call({"wait", "j-3f9a0c12"});
+  EXPECT_EQ(r.code, 7);
+  EXPECT_EQ(r.out, "");  // wait shows no output
+  EXPECT_EQ(r.err, "");
+  Outcome j = call({"wait", "--json", "j-3f9a0c12"});  // ended already
+  EXPECT_EQ(j.code, 7);
+  EXPECT_EQ(nlohmann::json::parse(j.out)["exit_code"], 7);
+  Outcome killed = call({"wait", "j-deadbeef"});
+  EXPECT_EQ(killed.code, 137);
+  Outcome missing = call({"wait", "j-99999999"});
+  EXPECT_EQ(missing.code, kExitRunFailed);
+  EXPECT_EQ(missing.err, "clusterlive: no job j-99999999\n");
+}
+
+TEST_F(CliJobTest, WaitWhenTheJobVanishes) {
+  backend_.on_job_call = [&](FakeBackend& b) {
+    if (b.job_calls == 2) b.job_views.clear();
+  };
+  Outcome r = call({"wait", "j-3f9a0c12"});
+  EXPECT_EQ(r.code, kExitRunFailed);
+  EXPECT_EQ(r.err, "clusterlive: no job j-3f9a0c12\n");
+}
+
+TEST_F(CliJobTest, Logs) {
+  const api::JobView& job = backend_.job_views[1];
+  append(job.spool + "/stdout", "out 1\nout 2\n");
+  append(job.spool + "/stderr", "err 1\n");
+  Outcome r = call({"logs", "j-00c0ffee"});
+  EXPECT_EQ(r.code, kExitOk) << r.err;
+  EXPECT_EQ(r.out, "out 1\nout 2\n");
+  EXPECT_EQ(r.err, "err 1\n");
+
+  ASSERT_EQ(unlink((job.spool + "/stderr").c_str()), 0);
+  Outcome missing = call({"logs", "j-00c0ffee"});
+  EXPECT_EQ(missing.code, kExitFailed);
+  EXPECT_EQ(missing.out, "out 1\nout 2\n");
+  EXPECT_EQ(missing.err, "clusterlive: " + job.spool + "/stderr does not exist\n");
+
+  Outcome none = call({"logs", "j-99999999"});
+  EXPECT_EQ(none.code, kExitFailed);
+}
+
+TEST_F(CliJobTest, LogsFollowUntilTheJobEnds) {
+  api::JobView& job = backend_.job_views[0];
+  append(job.spool + "/stdout", "frame 1\n");
+  int looks = 0;
+  backend_.on_job_call = [&](FakeBackend&) {
+    ++looks;
+    if (looks == 2) append(job.spool + "/stdout", "frame 2\n");
+    if (looks == 3) {
+      append(job.spool + "/stdout", "frame 3\n");
+      append(job.spool + "/stderr", "done\n");
+      end(job, 1);
+    }
+  };
+  Outcome r = call({"logs", "-f", "j-3f9a0c12"});
+  EXPECT_EQ(r.code, kExitOk) << r.err;  // the job's status is wait's business
+  EXPECT_EQ(r.out, "frame 1\nframe 2\nframe 3\n");
+  EXPECT_EQ(r.err, "done\n");
+  EXPECT_TRUE(backend_.kills.empty());
+}
+
+TEST_F(CliJobTest, UnreadableOutputIsSaidOnceAndTheStatusStillCounts) {
+  if (geteuid() != 0) GTEST_SKIP() << "needs root to run a child as nobody";
+  const std::string spool = backend_.next_job.spool;
+  append(spool + "/stdout", "private\n");
+  ASSERT_EQ(chmod((spool + "/stdout").c_str(), 0600), 0);
+  backend_.on_job_call = [&](FakeBackend& b) {
+    if (b.job_calls == 3) end(started(), 0);
+  };
+  pid_t child = fork();
+  ASSERT_GE(child, 0);
+  if (child == 0) {
+    if (setgid(65534) != 0 || setuid(65534) != 0) _exit(10);
+    Outcome r = run({"--socket", socket_, "run", "--", "true"}, "", 65534);
+    if (r.code != 0) _exit(11);
+    if (r.out != "") _exit(12);
+    if (r.err != "clusterlive: cannot read " + spool +
+                     "/stdout: Permission denied; the job's output there is not shown\n") {
+      _exit(13);
+    }
+    _exit(0);
+  }
+  int wstatus = 0;
+  ASSERT_TRUE(loop_.run_until([&] { return waitpid(child, &wstatus, WNOHANG) == child; }, 10'000));
+  ASSERT_TRUE(WIFEXITED(wstatus));
+  EXPECT_EQ(WEXITSTATUS(wstatus), 0) << "see the _exit codes in the child";
 }
 
 }  // namespace

@@ -12,7 +12,16 @@ constexpr int kExitFailed = 1;
 constexpr int kExitUsage = 2;
 /// clusterlived is not running, or cannot be reached (no answer, too busy).
 constexpr int kExitUnreachable = 3;
-/// The command needs root.
+/// The command needs root, or the job is someone else's.
 constexpr int kExitPermissionDenied = 4;
+
+// `run` and `wait` exit with the job's status, so their own failures need a code of their own,
+// as env(1) and `docker run` do.
+
+/// run, wait: clusterlive itself failed (usage, daemon not running, refused), or the job was
+/// lost. Every other code is the job's.
+constexpr int kExitRunFailed = 125;
+/// run, wait: a job killed by signal N ends them with kExitSignalBase + N, as a shell shows it.
+constexpr int kExitSignalBase = 128;
 
 }  // namespace clusterlive::cli

@@ -2,7 +2,10 @@
 
 #include <algorithm>
 #include <cinttypes>
+#include <cmath>
 #include <cstdio>
+#include <cstring>
+#include <ctime>
 
 namespace clusterlive::cli {
 namespace {
@@ -62,6 +65,36 @@ std::string mesh_peers_text(const api::MeshView& mesh) {
             " with a handshake in the last " + std::to_string(api::kRecentHandshakeSeconds) + " s";
   }
   return text;
+}
+
+/// KiB in a MiB.
+constexpr double kKibPerMib = 1024.0;
+
+std::string decimal_text(double value) {
+  if (!std::isfinite(value)) return kMissing;
+  char buffer[32];
+  std::snprintf(buffer, sizeof buffer, "%.1f", value);
+  return buffer;
+}
+
+/// `unix_ms` as local time with strftime's `format`; kMissing when it cannot be shown.
+std::string local_time_text(int64_t unix_ms, const char* format) {
+  time_t seconds = static_cast<time_t>(unix_ms / kMsPerSecond);
+  tm local{};
+  if (!localtime_r(&seconds, &local)) return kMissing;
+  char buffer[64];
+  if (std::strftime(buffer, sizeof buffer, format, &local) == 0) return kMissing;
+  return buffer;
+}
+
+bool shell_safe(const std::string& word) {
+  if (word.empty()) return false;
+  for (char c : word) {
+    bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+              std::strchr("@%+=:,./_-", c) != nullptr;
+    if (!ok) return false;
+  }
+  return true;
 }
 
 }  // namespace
@@ -223,6 +256,97 @@ std::string format_nodes(const std::vector<api::NodeView>& nodes) {
   out += "* this node";
   if (any_foreign) out += "; foreign: a node of another cluster, shown, never joined";
   return out + "\n";
+}
+
+}  // namespace clusterlive::cli
+
+namespace clusterlive::cli {
+
+std::string job_state_text(const api::JobView& job) {
+  if (job.state == api::kJobExited) {
+    return "exited " + (job.exit_code ? std::to_string(*job.exit_code) : "?");
+  }
+  if (job.state == api::kJobKilled) {
+    return "killed " + (job.signal ? std::to_string(*job.signal) : "?");
+  }
+  return or_missing(job.state);
+}
+
+std::string format_started(int64_t started_unix_ms, int64_t now_unix_ms) {
+  if (started_unix_ms <= 0) return kMissing;
+  std::string day = local_time_text(started_unix_ms, "%Y-%m-%d");
+  if (day != local_time_text(now_unix_ms, "%Y-%m-%d")) return day;
+  return local_time_text(started_unix_ms, "%H:%M:%S");
+}
+
+std::string shell_words(const std::vector<std::string>& argv) {
+  std::string out;
+  for (const std::string& word : argv) {
+    if (!out.empty()) out += ' ';
+    if (shell_safe(word)) {
+      out += word;
+      continue;
+    }
+    out += '\'';
+    for (char c : word) {
+      if (c == '\'') {
+        out += "'\\''";
+      } else {
+        out += c;
+      }
+    }
+    out += '\'';
+  }
+  return terminal_safe(out);
+}
+
+std::string format_jobs(std::vector<api::JobView> jobs, int64_t now_unix_ms) {
+  std::stable_sort(jobs.begin(), jobs.end(), [](const api::JobView& a, const api::JobView& b) {
+    if (a.started_unix_ms != b.started_unix_ms) return a.started_unix_ms < b.started_unix_ms;
+    return a.id < b.id;
+  });
+  const std::vector<std::string> header = {"JOB",   "NAME", "OWNER",    "HOME", "WHERE",
+                                           "STATE", "CPU%", "RSS(MiB)", "MIG",  "STARTED"};
+  const std::vector<bool> right = {false, false, false, false, false,
+                                   false, true,  true,  true,  false};
+  std::vector<std::vector<std::string>> rows;
+  for (const api::JobView& job : jobs) {
+    bool ended = job.ended();
+    std::string state = job_state_text(job);
+    if (job.locked && !ended) state += " (locked)";
+    rows.push_back({or_missing(job.id), or_missing(job.name), or_missing(job.owner),
+                    or_missing(job.home), ended ? kMissing : or_missing(job.where), state,
+                    ended ? kMissing : decimal_text(job.cpu_percent),
+                    ended ? kMissing : decimal_text(static_cast<double>(job.rss_kib) / kKibPerMib),
+                    std::to_string(job.migrations),
+                    format_started(job.started_unix_ms, now_unix_ms)});
+  }
+  return format_table(header, rows, right);
+}
+
+std::string format_job(const api::JobView& job) {
+  bool ended = job.ended();
+  std::vector<std::pair<std::string, std::string>> fields;
+  fields.emplace_back("job", or_missing(job.id));
+  fields.emplace_back("name", or_missing(job.name));
+  fields.emplace_back("command", job.argv.empty() ? kMissing : shell_words(job.argv));
+  fields.emplace_back("state", job_state_text(job));
+  fields.emplace_back("owner",
+                      or_missing(job.owner) + " (uid " + std::to_string(job.owner_uid) + ")");
+  fields.emplace_back("home", or_missing(job.home));
+  fields.emplace_back("where", ended ? kMissing : or_missing(job.where));
+  fields.emplace_back("cpu", ended ? kMissing : decimal_text(job.cpu_percent) + "% of a core");
+  fields.emplace_back("memory", ended
+                                    ? kMissing
+                                    : decimal_text(static_cast<double>(job.rss_kib) / kKibPerMib) +
+                                          " MiB resident");
+  fields.emplace_back("migrations", std::to_string(job.migrations));
+  fields.emplace_back("locked", job.locked ? "yes: it may not be moved" : "no");
+  fields.emplace_back("started", job.started_unix_ms > 0
+                                     ? local_time_text(job.started_unix_ms, "%Y-%m-%d %H:%M:%S")
+                                     : kMissing);
+  fields.emplace_back("spool", or_missing(job.spool));
+  return format_fields(fields);
 }
 
 }  // namespace clusterlive::cli

@@ -1,5 +1,6 @@
-// How `clusterlive` shows things to a person: aligned "key: value" lines for status, a table
-// for nodes, short durations. Pure functions (text in, text out), unit-tested.
+// How `clusterlive` shows things to a person: aligned "key: value" lines for status and a job,
+// tables for nodes and jobs, short durations, times of day. Pure functions (text in, text
+// out; times in the local time zone), unit-tested.
 #pragma once
 
 #include <cstdint>
@@ -46,5 +47,25 @@ std::string format_status(const api::StatusView& status, bool counters);
 /// `clusterlive nodes`: NAME STATE ADDRESSES CORES SPEED LOAD MEM(MiB) LAST-HEARD, this node
 /// marked "*" after its name, and a legend line.
 std::string format_nodes(const std::vector<api::NodeView>& nodes);
+
+/// A job's state for a person: "running", "migrating", "exited 0", "killed 9", "lost"
+/// ("exited ?" when the daemon did not say the code).
+std::string job_state_text(const api::JobView& job);
+
+/// When a job started, in local time: "HH:MM:SS" when that is on the same local day as
+/// `now_unix_ms`, else the date "YYYY-MM-DD"; kMissing when unknown (0).
+std::string format_started(int64_t started_unix_ms, int64_t now_unix_ms);
+
+/// `argv` as it would be typed in a shell: words with anything but letters, digits and
+/// "@%+=:,./_-" are single-quoted; control characters are made terminal-safe.
+std::string shell_words(const std::vector<std::string>& argv);
+
+/// `clusterlive ps`: JOB NAME OWNER HOME WHERE STATE CPU% RSS(MiB) MIG STARTED, oldest first.
+/// A job that may not be moved shows "(locked)" after its state; an ended job shows its end
+/// ("exited 0", "killed 9") and no place, CPU or memory.
+std::string format_jobs(std::vector<api::JobView> jobs, int64_t now_unix_ms);
+
+/// `clusterlive job JOB`: every field of one job, "key: value" lines.
+std::string format_job(const api::JobView& job);
 
 }  // namespace clusterlive::cli

@@ -2,6 +2,10 @@
 
 #include <gtest/gtest.h>
 
+#include <cstdlib>
+#include <ctime>
+#include <limits>
+
 #include "api/api_test_support.h"
 
 namespace clusterlive::cli {
@@ -147,6 +151,130 @@ TEST(Format, NodesWithHostileNamesAndNothingKnown) {
   EXPECT_EQ(format_nodes({}),
             "NAME  STATE  ADDRESSES  CORES  SPEED  LOAD  MEM(MiB)  LAST-HEARD\n"
             "* this node\n");
+}
+
+/// Runs the tests of local times in UTC, whatever the machine's zone.
+class FormatTimes : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    const char* tz = getenv("TZ");
+    if (tz) saved_ = tz;
+    had_ = tz != nullptr;
+    setenv("TZ", "UTC", 1);
+    tzset();
+  }
+  void TearDown() override {
+    if (had_) {
+      setenv("TZ", saved_.c_str(), 1);
+    } else {
+      unsetenv("TZ");
+    }
+    tzset();
+  }
+
+ private:
+  std::string saved_;
+  bool had_ = false;
+};
+
+/// 2026-11-21 12:00:00 UTC.
+constexpr int64_t kNoon = 1'795'262'400'000;
+
+TEST(Format, JobStates) {
+  api::JobView job;
+  job.state = api::kJobRunning;
+  EXPECT_EQ(job_state_text(job), "running");
+  job.state = api::kJobMigrating;
+  EXPECT_EQ(job_state_text(job), "migrating");
+  job.state = api::kJobExited;
+  EXPECT_EQ(job_state_text(job), "exited ?");
+  job.exit_code = 0;
+  EXPECT_EQ(job_state_text(job), "exited 0");
+  job.state = api::kJobKilled;
+  job.signal = 9;
+  EXPECT_EQ(job_state_text(job), "killed 9");
+  job.state = api::kJobLost;
+  EXPECT_EQ(job_state_text(job), "lost");
+  job.state = "";
+  EXPECT_EQ(job_state_text(job), "-");
+  job.state = "frozen\x1b[2J";  // a newer daemon's state, shown safely
+  EXPECT_EQ(job_state_text(job), "frozen?[2J");
+}
+
+TEST_F(FormatTimes, Started) {
+  EXPECT_EQ(format_started(1'795'255'200'000, kNoon), "10:00:00");
+  EXPECT_EQ(format_started(1'795'219'199'000, kNoon), "2026-11-20");  // 23:59:59 the day before
+  EXPECT_EQ(format_started(1'795'219'200'000, kNoon), "00:00:00");
+  EXPECT_EQ(format_started(kNoon + 3'600'000, kNoon), "13:00:00");  // a clock a bit ahead
+  EXPECT_EQ(format_started(0, kNoon), "-");
+}
+
+TEST(Format, ShellWords) {
+  EXPECT_EQ(shell_words({"make", "-j4", "CC=gcc-12", "src/a.c", "user@host:~x"}),
+            "make -j4 CC=gcc-12 src/a.c 'user@host:~x'");
+  EXPECT_EQ(shell_words({"echo", "two words", "", "it's", "$HOME"}),
+            "echo 'two words' '' 'it'\\''s' '$HOME'");
+  EXPECT_EQ(shell_words({"printf", "a\nb\x1b"}), "printf 'a?b?'");
+  EXPECT_EQ(shell_words({}), "");
+}
+
+TEST_F(FormatTimes, Jobs) {
+  EXPECT_EQ(format_jobs(api::test_support::sample_jobs(), kNoon),
+            "JOB         NAME    OWNER  HOME         WHERE        STATE             CPU%  "
+            "RSS(MiB)  MIG  STARTED\n"
+            "j-deadbeef  sleep   root   node-3a9f01  -            killed 9             -  "
+            "       -    1  2026-11-20\n"
+            "j-3f9a0c12  render  ann    node-3a9f01  node-77c2e0  running (locked)  99.5  "
+            "   512.0    2  10:00:00\n"
+            "j-00c0ffee  make    bob    node-77c2e0  -            exited 2             -  "
+            "       -    0  10:30:00\n");
+  EXPECT_EQ(format_jobs({}, kNoon),
+            "JOB  NAME  OWNER  HOME  WHERE  STATE  CPU%  RSS(MiB)  MIG  STARTED\n");
+}
+
+TEST_F(FormatTimes, JobsWithHostileText) {
+  api::JobView job;
+  job.id = "j-3f9a0c12";
+  job.name = "evil\x1b]0;pwned\x07";
+  job.owner = "1005";
+  job.state = api::kJobMigrating;
+  job.cpu_percent = std::numeric_limits<double>::infinity();
+  std::string text = format_jobs({job}, kNoon);
+  EXPECT_EQ(text.find('\x1b'), std::string::npos) << text;
+  EXPECT_NE(text.find("evil?]0;pwned?  1005"), std::string::npos) << text;
+  EXPECT_NE(text.find("migrating     -       0.0    0  -\n"), std::string::npos) << text;
+}
+
+TEST_F(FormatTimes, Job) {
+  std::vector<api::JobView> jobs = api::test_support::sample_jobs();
+  EXPECT_EQ(format_job(jobs[0]),
+            "job:        j-3f9a0c12\n"
+            "name:       render\n"
+            "command:    ./render --frames 1-100 'scene one.blend'\n"
+            "state:      running\n"
+            "owner:      ann (uid 1000)\n"
+            "home:       node-3a9f01\n"
+            "where:      node-77c2e0\n"
+            "cpu:        99.5% of a core\n"
+            "memory:     512.0 MiB resident\n"
+            "migrations: 2\n"
+            "locked:     yes: it may not be moved\n"
+            "started:    2026-11-21 10:00:00\n"
+            "spool:      /cluster/jobs/j-3f9a0c12\n");
+  EXPECT_EQ(format_job(jobs[1]),
+            "job:        j-00c0ffee\n"
+            "name:       make\n"
+            "command:    make -j4\n"
+            "state:      exited 2\n"
+            "owner:      bob (uid 1001)\n"
+            "home:       node-77c2e0\n"
+            "where:      -\n"
+            "cpu:        -\n"
+            "memory:     -\n"
+            "migrations: 0\n"
+            "locked:     no\n"
+            "started:    2026-11-21 10:30:00\n"
+            "spool:      /cluster/jobs/j-00c0ffee\n");
 }
 
 }  // namespace

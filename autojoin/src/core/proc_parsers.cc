@@ -146,4 +146,21 @@ std::optional<uint32_t> parse_cpu_list_count(std::string_view cpu_list) {
   return count;
 }
 
+std::optional<ProcessStat> parse_process_stat(std::string_view stat) {
+  size_t close = stat.rfind(')');
+  if (close == std::string_view::npos || stat.find('(') > close) return std::nullopt;
+  std::string_view rest = stat.substr(close + 1);
+  // Fields after the name, numbered as in proc(5): 3 state ... 14 utime, 15 stime, 24 rss.
+  std::optional<uint64_t> utime, stime, rss;
+  for (int field = 3; field <= 24; ++field) {
+    std::string_view token = next_token(rest);
+    if (token.empty()) return std::nullopt;
+    if (field == 14) utime = parse_decimal<uint64_t>(token);
+    if (field == 15) stime = parse_decimal<uint64_t>(token);
+    if (field == 24) rss = parse_decimal<uint64_t>(token);
+  }
+  if (!utime || !stime || !rss || *utime > UINT64_MAX - *stime) return std::nullopt;
+  return ProcessStat{*utime + *stime, *rss};
+}
+
 }  // namespace clusterlive

@@ -49,4 +49,16 @@ constexpr uint32_t kMaxCpuNumber = 65535;
 /// malformed, empty, a range is reversed or a CPU number exceeds kMaxCpuNumber.
 std::optional<uint32_t> parse_cpu_list_count(std::string_view cpu_list);
 
+/// The figures of one process's /proc/PID/stat that a job's row needs.
+struct ProcessStat {
+  uint64_t cpu_ticks = 0;  ///< utime + stime, in clock ticks (sysconf(_SC_CLK_TCK))
+  uint64_t rss_pages = 0;  ///< resident set, in pages
+
+  bool operator==(const ProcessStat&) const = default;
+};
+
+/// Parses /proc/PID/stat. The command name (field 2) is in parentheses and may itself hold
+/// spaces and ')', so fields are counted from the last ')'. nullopt if malformed.
+std::optional<ProcessStat> parse_process_stat(std::string_view stat);
+
 }  // namespace clusterlive

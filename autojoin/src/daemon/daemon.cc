@@ -7,6 +7,7 @@
 #include <netinet/in.h>
 #include <signal.h>
 #include <sodium.h>
+#include <sys/random.h>
 #include <sys/signalfd.h>
 #include <sys/stat.h>
 #include <systemd/sd-daemon.h>
@@ -28,6 +29,16 @@ namespace clusterlive {
 namespace {
 
 constexpr const char* kVersion = "0.3.0";
+
+// A seed for ids that must differ between nodes and runs (job ids).
+uint64_t random_seed() {
+  uint64_t seed = 0;
+  if (getrandom(&seed, sizeof seed, 0) != static_cast<ssize_t>(sizeof seed)) {
+    seed = static_cast<uint64_t>(std::chrono::system_clock::now().time_since_epoch().count()) ^
+           static_cast<uint64_t>(getpid());
+  }
+  return seed;
+}
 
 std::string host_name() {
   char name[256] = {};
@@ -79,8 +90,17 @@ api::CriuCheckView read_criu_check(const std::string& state_dir) {
 }  // namespace
 
 Daemon::Daemon(DaemonOptions options)
-    : options_(std::move(options)), started_(std::chrono::steady_clock::now()) {
+    : options_(std::move(options)),
+      started_(std::chrono::steady_clock::now()),
+      job_random_(random_seed()) {
   node_id_ = options_.node_id.empty() ? host_name() : options_.node_id;
+  JobManagerOptions job_options;
+  job_options.node_id = node_id_;
+  job_options.shared_root = options_.shared_root;
+  job_options.jobs_root = options_.jobs_root;
+  job_options.runtime_dir = options_.runtime_dir + "/jobs";
+  job_options.shim_path = CLUSTERLIVE_JOB_SHIM_PATH;
+  jobs_ = std::make_unique<JobManager>(job_options, job_random_);
   simple_poll_ = avahi_simple_poll_new();
   poll_ = avahi_simple_poll_get(simple_poll_);
 }
@@ -286,9 +306,9 @@ void Daemon::on_load_timer(AvahiTimeout* timeout, void* self) {
 }
 
 void Daemon::sample_load() {
-  static ProcFsStats proc;
+  jobs_->sample(now());
   std::string error;
-  std::optional<ProcStats> stats = proc.read(error);
+  std::optional<ProcStats> stats = proc_stats_.read(error);
   if (!stats) return;  // keep the last figures; a transient /proc read error is not news
   // procs_running counts us, the sampler: leave ourselves out.
   load_.add_sample(stats->procs_running > 0 ? stats->procs_running - 1 : 0);
@@ -329,6 +349,27 @@ api::StatusView Daemon::status() {
   status.mesh.interface = options_.mesh_interface;
   if (session_) session_->fill_status(status, now());
   return status;
+}
+
+api::JobResult Daemon::run_job(const api::Caller& caller, const api::RunRequest& request) {
+  api::JobResult result = jobs_->run(caller, request);
+  if (result.ok) {
+    log::info("job " + result.job.id + " (" + result.job.name + ") started for " +
+              result.job.owner);
+  } else {
+    log::warning("job for uid " + std::to_string(caller.uid) + " not started: " + result.error);
+  }
+  return result;
+}
+
+std::vector<api::JobView> Daemon::jobs() { return jobs_->list(); }
+
+api::JobResult Daemon::job(const std::string& id) { return jobs_->get(id); }
+
+api::JobResult Daemon::kill_job(const api::Caller& caller, const std::string& id) {
+  api::JobResult result = jobs_->kill(caller, id);
+  if (result.ok) log::info("job " + id + " killed at the request of uid " + std::to_string(caller.uid));
+  return result;
 }
 
 std::vector<api::NodeView> Daemon::nodes() {

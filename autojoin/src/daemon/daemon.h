@@ -16,7 +16,9 @@
 #include "core/cluster_secret.h"
 #include "core/load_smoother.h"
 #include "daemon/cluster_session.h"
+#include "jobs/job_manager.h"
 #include "mesh/command_runner.h"
+#include "sys/proc_stats.h"
 
 namespace clusterlive {
 
@@ -28,6 +30,8 @@ struct DaemonOptions {
   std::string leases_path = "/var/lib/misc/dnsmasq.leases";
   std::string mesh_interface = "clmesh0";
   std::string node_id;  ///< empty: the host name
+  std::string shared_root = "/cluster";     ///< the shared storage mount ("" = not checked)
+  std::string jobs_root = "/cluster/jobs";  ///< the shared job spool
 };
 
 class Daemon final : public api::Backend {
@@ -44,6 +48,10 @@ class Daemon final : public api::Backend {
   std::optional<std::string> secret_hex() override;
   api::ClusterChange create_cluster() override;
   api::ClusterChange join_cluster(const std::string& secret_text) override;
+  api::JobResult run_job(const api::Caller& caller, const api::RunRequest& request) override;
+  std::vector<api::JobView> jobs() override;
+  api::JobResult job(const std::string& id) override;
+  api::JobResult kill_job(const api::Caller& caller, const std::string& id) override;
 
  private:
   TimeMs now() const;
@@ -86,10 +94,14 @@ class Daemon final : public api::Backend {
   AvahiTimeout* session_timer_ = nullptr;
 
   AvahiTimeout* load_timer_ = nullptr;
+  ProcFsStats proc_stats_;
   LoadSmoother load_;
   uint16_t cores_ = 1;
   uint32_t cpu_speed_ = 0;
   uint32_t free_memory_mib_ = 0;
+
+  SeededRandom job_random_;
+  std::unique_ptr<JobManager> jobs_;
 };
 
 }  // namespace clusterlive

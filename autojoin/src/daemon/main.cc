@@ -15,6 +15,9 @@ int main(int argc, char** argv) {
   app.add_option("--leases", options.leases_path, "dnsmasq leases file");
   app.add_option("--interface", options.mesh_interface, "WireGuard interface name");
   app.add_option("--node-id", options.node_id, "node id (default: the host name)");
+  app.add_option("--shared-root", options.shared_root,
+                 "the shared storage mount a job needs (default /cluster; \"\" = not checked)");
+  app.add_option("--jobs-root", options.jobs_root, "the shared job spool (default /cluster/jobs)");
   CLI11_PARSE(app, argc, argv);
   clusterlive::Daemon daemon(options);
   return daemon.run();

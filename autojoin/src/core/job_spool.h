@@ -1,0 +1,55 @@
+// The job spool: where a job's files live on the shared /cluster, and the small text formats
+// of the files that say where a job runs and how it ended. Pure: paths and text only.
+//
+// Layout of one job (every node sees the same, /cluster being shared):
+//   /cluster/jobs/<id>/job.json   what was started, by whom, where (written once, at start)
+//   /cluster/jobs/<id>/env        the environment it was started with (NUL-separated, 0600)
+//   /cluster/jobs/<id>/stdout     its standard output (owned by the job's user, 0600)
+//   /cluster/jobs/<id>/stderr     its standard error (same)
+//   /cluster/jobs/<id>/location   the node that runs it: the commit record of a migration,
+//                                 replaced by an atomic rename only
+//   /cluster/jobs/<id>/end        how it ended, e.g. "exited 0" or "killed 9" (atomic rename)
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+
+#include "core/random_source.h"
+
+namespace clusterlive {
+
+/// Where the spools of all jobs live.
+constexpr std::string_view kDefaultJobsRoot = "/cluster/jobs";
+/// Hex digits after "j-" in a job id: 32 random bits, so ids of one cluster do not collide
+/// in practice; a collision is detected (mkdir fails) and another id drawn.
+constexpr size_t kJobIdHexDigits = 8;
+
+/// A fresh job id, e.g. "j-3f9a0c12".
+std::string make_job_id(RandomSource& random);
+/// True when `text` has the shape of a job id: "j-" and kJobIdHexDigits lower-case hex digits.
+/// Ids come from users and peers and become path components: nothing else is accepted.
+bool is_job_id(std::string_view text);
+
+/// How a job ended.
+struct JobEnd {
+  bool killed = false;  ///< ended by a signal (then `code` is the signal number)
+  int code = 0;         ///< exit code, or the signal number when killed
+  /// The exit status a shell would give: the code, or 128 + signal.
+  int shell_status() const { return killed ? 128 + code : code; }
+  bool operator==(const JobEnd&) const = default;
+};
+
+/// "exited N\n" or "killed N\n".
+std::string format_job_end(const JobEnd& end);
+/// Parses the end file; nullopt unless it is exactly one of those two forms (a code of
+/// 0..255, a signal of 1..64).
+std::optional<JobEnd> parse_job_end(std::string_view text);
+
+/// The content of a location file: the node id and a newline.
+std::string format_location(std::string_view node_id);
+/// The node id in a location file; nullopt when it is not a valid node id.
+std::optional<std::string> parse_location(std::string_view text);
+
+}  // namespace clusterlive

@@ -1,0 +1,344 @@
+#include "jobs/job_manager.h"
+
+#include <dirent.h>
+#include <fcntl.h>
+#include <pwd.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <chrono>
+#include <csignal>
+#include <deque>
+#include <nlohmann/json.hpp>
+#include <set>
+
+#include "api/api_protocol.h"
+#include "core/decimal.h"
+#include "core/job_spool.h"
+#include "core/proc_parsers.h"
+#include "sys/file_io.h"
+
+namespace clusterlive {
+namespace {
+
+constexpr size_t kMaxJobFileBytes = 256 * 1024;  // job.json: argv is capped by the API
+constexpr size_t kMaxSmallFileBytes = 4096;      // end, location, pid files
+constexpr int kMaxIdAttempts = 8;                // fresh ids to try when one is taken
+constexpr size_t kMaxJobProcesses = 4096;        // processes counted per job
+
+api::JobResult failure(const std::string& code, const std::string& message) {
+  api::JobResult result;
+  result.error_code = code;
+  result.error = message;
+  return result;
+}
+
+int64_t wall_clock_ms() {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(
+             std::chrono::system_clock::now().time_since_epoch())
+      .count();
+}
+
+std::string user_name(uid_t uid) {
+  struct passwd* entry = getpwuid(uid);
+  return entry ? entry->pw_name : std::to_string(uid);
+}
+
+std::optional<std::string> read_small(const std::string& path) {
+  ReadResult read = read_file_bounded(path, kMaxSmallFileBytes);
+  if (read.status != ReadStatus::ok) return std::nullopt;
+  return read.text;
+}
+
+// Creates `path` empty and owned by the job's user, so the user can read the job's output
+// and the shim (root) appends to it.
+bool create_output_file(const std::string& path, uid_t uid, gid_t gid, std::string& error) {
+  int fd = open(path.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0600);
+  if (fd < 0 || fchown(fd, uid, gid) != 0) {
+    error = path + ": " + errno_text(errno);
+    if (fd >= 0) close(fd);
+    return false;
+  }
+  close(fd);
+  return true;
+}
+
+// The pids of `root` and all its descendants (through /proc/PID/task/TID/children).
+std::vector<pid_t> process_tree(pid_t root) {
+  std::vector<pid_t> tree;
+  std::deque<pid_t> pending{root};
+  std::set<pid_t> seen;
+  while (!pending.empty() && tree.size() < kMaxJobProcesses) {
+    pid_t pid = pending.front();
+    pending.pop_front();
+    if (!seen.insert(pid).second) continue;
+    tree.push_back(pid);
+    std::string task_dir = "/proc/" + std::to_string(pid) + "/task";
+    DIR* dir = opendir(task_dir.c_str());
+    if (!dir) continue;
+    while (struct dirent* entry = readdir(dir)) {
+      if (entry->d_name[0] == '.') continue;
+      ReadResult children =
+          read_file_bounded(task_dir + "/" + entry->d_name + "/children", kMaxJobFileBytes);
+      std::string_view rest = children.text;
+      while (!rest.empty()) {
+        size_t space = rest.find(' ');
+        if (auto child = parse_decimal<pid_t>(rest.substr(0, space))) pending.push_back(*child);
+        rest = space == std::string_view::npos ? "" : rest.substr(space + 1);
+      }
+    }
+    closedir(dir);
+  }
+  return tree;
+}
+
+ProcessStat tree_stat(pid_t root) {
+  ProcessStat total;
+  for (pid_t pid : process_tree(root)) {
+    ReadResult read = read_file_bounded("/proc/" + std::to_string(pid) + "/stat", kMaxSmallFileBytes);
+    if (auto stat = parse_process_stat(read.text)) {
+      total.cpu_ticks += stat->cpu_ticks;
+      total.rss_pages += stat->rss_pages;
+    }
+  }
+  return total;
+}
+
+// True when `path` is a directory with another file system mounted on it.
+bool is_mount_point(const std::string& path) {
+  struct stat here {}, parent {};
+  if (stat(path.c_str(), &here) != 0 || !S_ISDIR(here.st_mode)) return false;
+  if (stat((path + "/..").c_str(), &parent) != 0) return false;
+  return here.st_dev != parent.st_dev || here.st_ino == parent.st_ino;
+}
+
+}  // namespace
+
+JobManager::JobManager(JobManagerOptions options, RandomSource& random)
+    : options_(std::move(options)), random_(random) {}
+
+api::JobResult JobManager::run(const api::Caller& caller, const api::RunRequest& request) {
+  if (request.argv.empty()) return failure("failed", "no command to run");
+  if (!options_.shared_root.empty() && !is_mount_point(options_.shared_root)) {
+    return failure("failed", "no shared " + options_.shared_root +
+                                 " on this node (no storage node reachable): a job started "
+                                 "here could never move, so it is not started");
+  }
+  if (mkdir(options_.jobs_root.c_str(), 0755) != 0 && errno != EEXIST) {
+    return failure("failed", options_.jobs_root + ": " + errno_text(errno));
+  }
+  struct passwd* user = getpwuid(caller.uid);
+  gid_t gid = user ? user->pw_gid : caller.gid;
+
+  api::JobView job;
+  for (int attempt = 0; attempt < kMaxIdAttempts && job.id.empty(); ++attempt) {
+    std::string id = make_job_id(random_);
+    if (mkdir((options_.jobs_root + "/" + id).c_str(), 0755) == 0) job.id = id;
+    else if (errno != EEXIST) return failure("failed", options_.jobs_root + ": " + errno_text(errno));
+  }
+  if (job.id.empty()) return failure("failed", "no free job id (the spool is crowded)");
+  job.spool = options_.jobs_root + "/" + job.id;
+  std::string base = request.argv[0].substr(request.argv[0].rfind('/') + 1);
+  job.name = request.name.empty() ? base : request.name;
+  job.owner_uid = caller.uid;
+  job.owner = user_name(caller.uid);
+  job.home = options_.node_id;
+  job.argv = request.argv;
+  job.started_unix_ms = wall_clock_ms();
+
+  nlohmann::json meta = {{"id", job.id},       {"name", job.name},
+                         {"owner_uid", job.owner_uid}, {"owner", job.owner},
+                         {"home", job.home},   {"argv", job.argv},
+                         {"cwd", request.cwd}, {"started_unix_ms", job.started_unix_ms}};
+  std::string env;
+  for (const auto& [key, value] : request.env) {
+    // The API checks shapes only; a caller talking to the socket directly could still ask
+    // for LD_PRELOAD and the like. They never reach the job (which the shim starts as root).
+    if (!api::is_denied_job_env(key)) env += key + "=" + value + '\0';
+  }
+  std::string error;
+  if (!write_file_atomically(job.spool + "/job.json", meta.dump() + "\n", {0644, false, 0755}, error) ||
+      !write_file_atomically(job.spool + "/env", env, {0600, false, 0755}, error) ||
+      !create_output_file(job.spool + "/stdout", caller.uid, gid, error) ||
+      !create_output_file(job.spool + "/stderr", caller.uid, gid, error) ||
+      !write_file_atomically(job.spool + "/location", format_location(options_.node_id),
+                             {0644, false, 0755}, error)) {
+    return failure("failed", "cannot write the job's spool: " + error);
+  }
+  return start_shim(job, gid, request.cwd);
+}
+
+api::JobResult JobManager::start_shim(const api::JobView& job, gid_t gid, const std::string& cwd) {
+  std::vector<std::string> args = {options_.shim_path,
+                                   "--spool", job.spool,
+                                   "--pid-file", options_.runtime_dir + "/" + job.id + ".pid",
+                                   "--uid", std::to_string(job.owner_uid),
+                                   "--gid", std::to_string(gid),
+                                   "--cwd", cwd.empty() ? "/" : cwd,
+                                   "--"};
+  args.insert(args.end(), job.argv.begin(), job.argv.end());
+  std::vector<char*> argv;
+  for (std::string& arg : args) argv.push_back(arg.data());
+  argv.push_back(nullptr);
+
+  // Double fork: the shim is adopted by PID 1, so it neither waits on the daemon nor dies
+  // with it (the unit's KillMode=process leaves it alone when clusterlived restarts).
+  pid_t child = fork();
+  if (child < 0) return failure("failed", "fork: " + errno_text(errno));
+  if (child == 0) {
+    setsid();
+    if (fork() != 0) _exit(0);
+    sigset_t none;
+    sigemptyset(&none);
+    sigprocmask(SIG_SETMASK, &none, nullptr);  // the daemon blocks SIGTERM for its signalfd
+    int null_fd = open("/dev/null", O_RDWR | O_CLOEXEC);
+    if (null_fd >= 0) dup2(null_fd, 0);
+    execv(argv[0], argv.data());
+    _exit(127);
+  }
+  int status = 0;
+  while (waitpid(child, &status, 0) < 0 && errno == EINTR) {
+  }
+  api::JobResult result;
+  result.ok = true;
+  result.job = job;
+  result.job.state = "running";
+  result.job.where = options_.node_id;
+  return result;
+}
+
+std::optional<pid_t> JobManager::local_pid(const std::string& id) {
+  auto text = read_small(options_.runtime_dir + "/" + id + ".pid");
+  if (!text || text->empty() || text->back() != '\n') return std::nullopt;
+  text->pop_back();
+  auto pid = parse_decimal<pid_t>(*text, true);
+  if (!pid || *pid <= 1 || ::kill(*pid, 0) != 0) return std::nullopt;
+  return pid;
+}
+
+std::optional<api::JobView> JobManager::load(const std::string& id) {
+  if (!is_job_id(id)) return std::nullopt;
+  api::JobView job;
+  job.id = id;
+  job.spool = options_.jobs_root + "/" + id;
+  ReadResult meta_text = read_file_bounded(job.spool + "/job.json", kMaxJobFileBytes);
+  if (meta_text.status != ReadStatus::ok) return std::nullopt;
+  try {
+    nlohmann::json meta = nlohmann::json::parse(meta_text.text);
+    job.name = meta.at("name").get<std::string>();
+    job.owner_uid = meta.at("owner_uid").get<uint32_t>();
+    job.owner = meta.at("owner").get<std::string>();
+    job.home = meta.at("home").get<std::string>();
+    job.argv = meta.at("argv").get<std::vector<std::string>>();
+    job.started_unix_ms = meta.at("started_unix_ms").get<int64_t>();
+  } catch (const nlohmann::json::exception&) {
+    return std::nullopt;  // not a job we can show (a torn or foreign file)
+  }
+  if (auto end_text = read_small(job.spool + "/end")) {
+    if (auto end = parse_job_end(*end_text)) {
+      job.state = end->killed ? "killed" : "exited";
+      if (end->killed) job.signal = end->code;
+      else job.exit_code = end->code;
+      return job;
+    }
+  }
+  std::optional<std::string> where;
+  if (auto location = read_small(job.spool + "/location")) where = parse_location(*location);
+  if (!where) {
+    job.state = "lost";
+    return job;
+  }
+  job.where = *where;
+  job.state = "running";
+  if (*where != options_.node_id) return job;
+  std::optional<pid_t> pid = local_pid(id);
+  if (!pid) {
+    // Started a moment ago (the shim has not written the pid yet), or gone with a reboot.
+    bool starting = wall_clock_ms() - job.started_unix_ms < 10'000;
+    if (!starting) job.state = "lost";
+    return job;
+  }
+  ProcessStat stat = tree_stat(*pid);
+  job.rss_kib = stat.rss_pages * static_cast<uint64_t>(sysconf(_SC_PAGESIZE)) / 1024;
+  auto sample = cpu_.find(id);
+  if (sample != cpu_.end()) job.cpu_percent = sample->second.percent;
+  return job;
+}
+
+std::vector<api::JobView> JobManager::list() {
+  std::vector<api::JobView> jobs;
+  DIR* dir = opendir(options_.jobs_root.c_str());
+  if (!dir) return jobs;
+  while (struct dirent* entry = readdir(dir)) {
+    if (!is_job_id(entry->d_name)) continue;
+    if (auto job = load(entry->d_name)) jobs.push_back(std::move(*job));
+  }
+  closedir(dir);
+  std::sort(jobs.begin(), jobs.end(), [](const api::JobView& a, const api::JobView& b) {
+    return a.started_unix_ms > b.started_unix_ms;
+  });
+  return jobs;
+}
+
+api::JobResult JobManager::get(const std::string& id) {
+  std::optional<api::JobView> job = load(id);
+  if (!job) return failure("not_found", "no job " + id);
+  api::JobResult result;
+  result.ok = true;
+  result.job = std::move(*job);
+  return result;
+}
+
+api::JobResult JobManager::kill(const api::Caller& caller, const std::string& id) {
+  std::optional<api::JobView> job = load(id);
+  if (!job) return failure("not_found", "no job " + id);
+  if (!caller.is_root() && caller.uid != job->owner_uid) {
+    return failure("permission_denied", "job " + id + " belongs to " + job->owner);
+  }
+  if (job->state != "running") return failure("failed", "job " + id + " has already ended");
+  if (job->where != options_.node_id) {
+    return failure("failed", "job " + id + " runs on " + job->where + "; kill it there");
+  }
+  std::optional<pid_t> pid = local_pid(id);
+  if (!pid) return failure("failed", "job " + id + " is starting; try again in a moment");
+  // SIGKILL: the init of a PID namespace ignores signals it has no handler for (SIGTERM
+  // included), and its death ends every process of the namespace.
+  if (::kill(*pid, SIGKILL) != 0) return failure("failed", "kill: " + errno_text(errno));
+  api::JobResult result;
+  result.ok = true;
+  result.job = std::move(*job);
+  return result;
+}
+
+void JobManager::sample(int64_t now_ms) {
+  std::set<std::string> running;
+  DIR* dir = opendir(options_.runtime_dir.c_str());
+  if (dir) {
+    while (struct dirent* entry = readdir(dir)) {
+      std::string name = entry->d_name;
+      if (name.size() < 4 || name.substr(name.size() - 4) != ".pid") continue;
+      std::string id = name.substr(0, name.size() - 4);
+      if (!is_job_id(id)) continue;
+      std::optional<pid_t> pid = local_pid(id);
+      if (!pid) continue;
+      running.insert(id);
+      uint64_t ticks = tree_stat(*pid).cpu_ticks;
+      CpuSample& sample = cpu_[id];
+      if (sample.at_ms > 0 && now_ms > sample.at_ms && ticks >= sample.ticks) {
+        double seconds = static_cast<double>(now_ms - sample.at_ms) / 1000.0;
+        double cpu_seconds = static_cast<double>(ticks - sample.ticks) /
+                             static_cast<double>(sysconf(_SC_CLK_TCK));
+        sample.percent = 100.0 * cpu_seconds / seconds;
+      }
+      sample.ticks = ticks;
+      sample.at_ms = now_ms;
+    }
+    closedir(dir);
+  }
+  std::erase_if(cpu_, [&](const auto& entry) { return !running.count(entry.first); });
+}
+
+}  // namespace clusterlive

@@ -1,0 +1,58 @@
+// The jobs of this node, as the daemon's API sees them: starts a job (spool + shim), lists
+// every job of the shared spool with what this node can add (CPU, memory of the jobs it runs),
+// and kills a job it runs. Ownership rules live here: a user acts on own jobs, root on all.
+#pragma once
+
+#include <sys/types.h>
+
+#include <map>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "api/api_types.h"
+#include "core/random_source.h"
+
+namespace clusterlive {
+
+struct JobManagerOptions {
+  std::string node_id;
+  /// Must be a mount point (the cluster's shared storage) for a job to start: a job whose
+  /// spool is on this node's own disk could never move. Empty: not checked (tests).
+  std::string shared_root = "/cluster";
+  std::string jobs_root = "/cluster/jobs";
+  std::string runtime_dir = "/run/clusterlive/jobs";  ///< pid files of the jobs run here
+  std::string shim_path = "/usr/libexec/clusterlive/clusterlive-job";
+};
+
+class JobManager {
+ public:
+  JobManager(JobManagerOptions options, RandomSource& random);
+
+  /// Starts `request` as a job of `caller` on this node.
+  api::JobResult run(const api::Caller& caller, const api::RunRequest& request);
+  /// Every job in the spool, newest first.
+  std::vector<api::JobView> list();
+  /// One job, error "not_found" if there is none.
+  api::JobResult get(const std::string& id);
+  /// Kills a job this node runs (SIGKILL to its init ends its whole PID namespace).
+  api::JobResult kill(const api::Caller& caller, const std::string& id);
+  /// Samples the CPU time of the jobs run here, for their CPU % (call about once a second).
+  void sample(int64_t now_ms);
+
+ private:
+  struct CpuSample {
+    uint64_t ticks = 0;
+    int64_t at_ms = 0;
+    double percent = 0;
+  };
+  std::optional<api::JobView> load(const std::string& id);
+  std::optional<pid_t> local_pid(const std::string& id);
+  api::JobResult start_shim(const api::JobView& job, gid_t gid, const std::string& cwd);
+
+  JobManagerOptions options_;
+  RandomSource& random_;
+  std::map<std::string, CpuSample> cpu_;  ///< by job id, jobs running here only
+};
+
+}  // namespace clusterlive

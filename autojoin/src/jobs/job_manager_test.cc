@@ -1,0 +1,157 @@
+// Runs real jobs through the real shim (clusterlive-job) in a scratch spool. Making a PID
+// namespace and switching users needs root: without it the tests are skipped, saying so.
+#include "jobs/job_manager.h"
+
+#include <sched.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <gtest/gtest.h>
+#include <thread>
+
+#include "sys/file_io.h"
+#include "sys/test_temp_dir.h"
+
+namespace clusterlive {
+namespace {
+
+constexpr uid_t kNobody = 65534;
+
+// Whether this process may make PID namespaces (not in every container or build root).
+bool can_make_pid_namespaces() {
+  pid_t child = fork();
+  if (child == 0) _exit(unshare(CLONE_NEWPID) == 0 ? 0 : 1);
+  int status = 0;
+  return child > 0 && waitpid(child, &status, 0) == child && WIFEXITED(status) &&
+         WEXITSTATUS(status) == 0;
+}
+
+class JobManagerTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    if (geteuid() != 0) GTEST_SKIP() << "needs root (PID namespaces, switching users)";
+    if (!can_make_pid_namespaces()) GTEST_SKIP() << "this environment forbids PID namespaces";
+    chmod(temp_.path().c_str(), 0755);  // a job of user nobody starts in it
+    options_.node_id = "node-c10001";
+    options_.shared_root = "";  // the scratch directory is no mount point
+    options_.jobs_root = temp_.at("cluster/jobs");
+    options_.runtime_dir = temp_.at("run");
+    options_.shim_path = CLUSTERLIVE_JOB_SHIM;
+    mkdir(temp_.at("cluster").c_str(), 0755);
+    manager_.emplace(options_, random_);
+  }
+
+  api::RunRequest request(std::vector<std::string> argv) {
+    api::RunRequest r;
+    r.argv = std::move(argv);
+    r.cwd = temp_.path();
+    r.env = {{"PATH", "/usr/sbin:/usr/bin:/sbin:/bin"}, {"GREETING", "hello there"}};
+    return r;
+  }
+
+  // Waits (up to 20 s) until the job has ended, and returns its row.
+  api::JobView wait_for_end(const std::string& id) {
+    for (int i = 0; i < 400; ++i) {
+      api::JobResult result = manager_->get(id);
+      if (result.ok && result.job.state != "running") return result.job;
+      std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    }
+    ADD_FAILURE() << "job " << id << " did not end";
+    return manager_->get(id).job;
+  }
+
+  std::string spool_file(const api::JobView& job, const std::string& name) {
+    return read_file_bounded(job.spool + "/" + name, 1 << 20).text;
+  }
+
+  testing::TempDir temp_;
+  JobManagerOptions options_;
+  SeededRandom random_{7};
+  std::optional<JobManager> manager_;
+};
+
+TEST_F(JobManagerTest, AJobIsInitOfItsOwnPidNamespaceWithItsOutputAndExitCode) {
+  api::JobResult started = manager_->run(
+      {0, 0, 1}, request({"sh", "-c", "echo pid $$; echo \"$GREETING\"; echo oops >&2; exit 3"}));
+  ASSERT_TRUE(started.ok) << started.error;
+  EXPECT_EQ(started.job.state, "running");
+  EXPECT_EQ(started.job.where, "node-c10001");
+  EXPECT_EQ(started.job.name, "sh");
+  api::JobView ended = wait_for_end(started.job.id);
+  EXPECT_EQ(ended.state, "exited");
+  EXPECT_EQ(ended.exit_code, 3);
+  EXPECT_EQ(spool_file(ended, "stdout"), "pid 1\nhello there\n");
+  EXPECT_EQ(spool_file(ended, "stderr"), "oops\n");
+  EXPECT_EQ(spool_file(ended, "location"), "node-c10001\n");
+}
+
+TEST_F(JobManagerTest, AJobRunsAsItsCallerAndOwnsItsOutput) {
+  api::JobResult started = manager_->run({kNobody, kNobody, 1}, request({"id", "-u"}));
+  ASSERT_TRUE(started.ok) << started.error;
+  api::JobView ended = wait_for_end(started.job.id);
+  EXPECT_EQ(ended.exit_code, 0);
+  EXPECT_EQ(spool_file(ended, "stdout"), "65534\n");
+  struct stat out {};
+  ASSERT_EQ(stat((ended.spool + "/stdout").c_str(), &out), 0);
+  EXPECT_EQ(out.st_uid, kNobody);
+  EXPECT_EQ(out.st_mode & 0777, 0600u);
+  EXPECT_EQ(ended.owner_uid, kNobody);
+}
+
+TEST_F(JobManagerTest, KillEndsTheWholeNamespaceAndOnlyTheOwnerOrRootMayKill) {
+  api::JobResult started =
+      manager_->run({kNobody, kNobody, 1}, request({"sh", "-c", "sleep 100 & sleep 100"}));
+  ASSERT_TRUE(started.ok) << started.error;
+  // The pid file appears once the shim has forked the job.
+  std::string pid_file = options_.runtime_dir + "/" + started.job.id + ".pid";
+  for (int i = 0; i < 100 && access(pid_file.c_str(), F_OK) != 0; ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  }
+  api::JobResult refused = manager_->kill({1000, 1000, 1}, started.job.id);
+  EXPECT_FALSE(refused.ok);
+  EXPECT_EQ(refused.error_code, "permission_denied");
+  api::JobResult killed = manager_->kill({kNobody, kNobody, 1}, started.job.id);
+  ASSERT_TRUE(killed.ok) << killed.error;
+  api::JobView ended = wait_for_end(started.job.id);
+  EXPECT_EQ(ended.state, "killed");
+  EXPECT_EQ(ended.signal, 9);
+  EXPECT_EQ(manager_->kill({0, 0, 1}, started.job.id).error_code, "failed");  // already ended
+}
+
+TEST_F(JobManagerTest, AMissingCommandEndsWith127AndSaysWhy) {
+  api::JobResult started = manager_->run({0, 0, 1}, request({"no-such-command-here"}));
+  ASSERT_TRUE(started.ok) << started.error;
+  api::JobView ended = wait_for_end(started.job.id);
+  EXPECT_EQ(ended.exit_code, 127);
+  EXPECT_NE(spool_file(ended, "stderr").find("cannot run no-such-command-here"), std::string::npos)
+      << spool_file(ended, "stderr");
+}
+
+TEST_F(JobManagerTest, ListsJobsNewestFirstAndSkipsJunk) {
+  std::string first = manager_->run({0, 0, 1}, request({"true"})).job.id;
+  std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  std::string second = manager_->run({0, 0, 1}, request({"true"})).job.id;
+  wait_for_end(first);
+  wait_for_end(second);
+  temp_.write("cluster/jobs/j-deadbeef/job.json", "{not json");
+  temp_.write("cluster/jobs/not-a-job/job.json", "{}");
+  std::vector<api::JobView> jobs = manager_->list();
+  ASSERT_EQ(jobs.size(), 2u);
+  EXPECT_EQ(jobs[0].id, second);
+  EXPECT_EQ(jobs[1].id, first);
+  EXPECT_EQ(manager_->get("j-deadbeef").error_code, "not_found");
+  EXPECT_EQ(manager_->get("../../etc").error_code, "not_found");
+}
+
+TEST_F(JobManagerTest, NoSharedDirectoryMeansNoJob) {
+  options_.shared_root = temp_.at("cluster");  // a plain directory, not a mount
+  JobManager manager(options_, random_);
+  api::JobResult refused = manager.run({0, 0, 1}, request({"true"}));
+  EXPECT_FALSE(refused.ok);
+  EXPECT_NE(refused.error.find("no shared"), std::string::npos) << refused.error;
+}
+
+}  // namespace
+}  // namespace clusterlive

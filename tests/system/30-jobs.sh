@@ -1,0 +1,81 @@
+#!/bin/bash
+# Jobs on one node: `clusterlive run` refuses to start a job while no shared /cluster is
+# mounted (such a job could never move); with one, a job runs as the init of its own PID
+# namespace, as its caller, with its output in the spool; run in the foreground streams that
+# output and returns the job's exit status; -d, ps, kill, wait and logs do what they say; a
+# restart of clusterlived leaves running jobs alone.
+# Until the storage node (NFS over the mesh) exists, the test mounts a tmpfs on /cluster to
+# stand in for it: that is a fixture, and the refusal case runs before it.
+. "$(dirname "$0")/common.sh"
+require_qemu
+cluster_up 1 --iso "$TEST_ISO"
+
+# Usage: as_user CMD...   CMD as the live user "user" (uid 1000), from its home.
+as_user() { on 1 runuser -u user -- env -C /home/user "$@"; }
+job_json() { on 1 clusterlive ps --json | jq -c --arg id "$1" '.jobs[] | select(.id == $id)'; }
+job_state() { job_json "$1" | jq -r .state; }
+
+no_shared_storage_no_job() {
+	local out rc=0
+	out="$(as_user clusterlive run -- true 2>&1)" || rc=$?
+	check "run exits 125 without a shared /cluster (got $rc: $out)" [ "$rc" -eq 125 ] || return 1
+	check "and says why" grep -q "no shared /cluster" <<<"$out" || return 1
+	check "no job was started" [ "$(on 1 clusterlive ps --json | jq '.jobs | length')" -eq 0 ]
+}
+
+mount_stand_in_storage() {
+	on 1 bash -c 'mkdir -p /cluster && mount -t tmpfs -o mode=0755 cluster /cluster'
+}
+
+foreground_run_streams_output_and_returns_the_status() {
+	local out rc=0
+	out="$(as_user clusterlive run -- sh -c 'echo "pid $$ uid $(id -u)"; echo to-stderr >&2; exit 7' 2>/dev/null)" || rc=$?
+	check "the job's exit status is run's (got $rc)" [ "$rc" -eq 7 ] || return 1
+	check "the job is PID 1 of its namespace and runs as user 1000 (got: $out)" [ "$out" = "pid 1 uid 1000" ] || return 1
+	out="$(as_user clusterlive run -- sh -c 'echo to-stderr >&2' 2>&1 >/dev/null)"
+	check "stderr goes to stderr (got: $out)" [ "$out" = to-stderr ]
+}
+
+detached_job_is_listed_killed_and_waited_for() {
+	local id json rc=0 out
+	id="$(as_user clusterlive run -d --name sleeper -- sleep 600)" || return 1
+	check "run -d prints a job id (got: $id)" grep -qxE 'j-[0-9a-f]{8}' <<<"$id" || return 1
+	wait_until 30 "the job to be running" eval '[ "$(job_state "$id")" = running ]' || return 1
+	json="$(job_json "$id")"
+	check "ps: name, owner, home and where" [ "$(jq -r '"\(.name) \(.owner) \(.home) \(.where)"' <<<"$json")" = "sleeper user $(expected_name 1) $(expected_name 1)" ] || return 1
+	check "ps: its memory is counted" [ "$(jq .rss_kib <<<"$json")" -gt 0 ] || return 1
+	check "another user may not kill it" not on 1 runuser -u nobody -- clusterlive kill "$id" || return 1
+	check "clusterlived restarts" on 1 systemctl restart clusterlived || return 1
+	wait_until 30 "the daemon to answer again" on 1 clusterlive status >/dev/null || return 1
+	check "the job survived the restart" [ "$(job_state "$id")" = running ] || return 1
+	check "its owner kills it" as_user clusterlive kill "$id" || return 1
+	as_user clusterlive wait "$id" || rc=$?
+	check "wait returns 128+9 for a killed job (got $rc)" [ "$rc" -eq 137 ] || return 1
+	check "ps says killed by 9" [ "$(job_json "$id" | jq -r '"\(.state) \(.signal)"')" = "killed 9" ] || return 1
+	out="$(on 1 bash -c "pgrep -x sleep || true")"
+	check "no process of it is left (got: $out)" [ -z "$out" ]
+}
+
+logs_show_a_jobs_output() {
+	local id out
+	id="$(as_user clusterlive run -d -- sh -c 'echo one; echo two')" || return 1
+	as_user clusterlive wait "$id" >/dev/null || return 1
+	out="$(as_user clusterlive logs "$id")"
+	check "logs prints its output (got: $out)" [ "$out" = $'one\ntwo' ]
+}
+
+interrupting_a_foreground_run_kills_the_job() {
+	local rc=0 id
+	on 1 bash -c 'runuser -u user -- timeout --preserve-status -s INT 5 clusterlive run --name interrupted -- sleep 600' >/dev/null 2>&1 || rc=$?
+	check "run ends with the killed job's status (got $rc)" [ "$rc" -eq 137 ] || return 1
+	id="$(on 1 clusterlive ps --json | jq -r '.jobs[] | select(.name == "interrupted") | .id')"
+	check "the job is killed" [ "$(job_state "$id")" = killed ]
+}
+
+run_test "no shared /cluster: run refuses and starts nothing" no_shared_storage_no_job
+run_test "a stand-in /cluster is mounted" mount_stand_in_storage
+run_test "a foreground run streams the output and returns the status" foreground_run_streams_output_and_returns_the_status
+run_test "a detached job is listed, killed and waited for" detached_job_is_listed_killed_and_waited_for
+run_test "logs show a job's output" logs_show_a_jobs_output
+run_test "interrupting a foreground run kills the job" interrupting_a_foreground_run_kills_the_job
+finish
