@@ -130,11 +130,11 @@ void ClusterSession::learn_endpoint(const std::string& node_id, const LanEndpoin
   if (node_id == config_.node_id) return;
   LanEndpoint endpoint = lan_address;
   endpoint.port = kWireguardPort;
-  auto known = endpoints_.find(node_id);
+  KnownEndpoint& known = endpoints_[node_id];
   // A hint never overrides what the node itself told us.
-  if (!direct && known != endpoints_.end() && endpoint_is_direct_[node_id]) return;
-  endpoints_[node_id] = endpoint;
-  if (direct) endpoint_is_direct_[node_id] = true;
+  if (!direct && known.direct) return;
+  known.endpoint = endpoint;
+  known.direct = known.direct || direct;
   mesh_address_of(node_id);
 }
 
@@ -238,7 +238,7 @@ std::vector<EndpointHint> ClusterSession::endpoint_hints() const {
   for (const MemberInfo& member : membership_.members()) {
     if (member.state == MemberState::dead) continue;
     auto endpoint = endpoints_.find(member.node_id);
-    if (endpoint != endpoints_.end()) hints.push_back({member.node_id, endpoint->second});
+    if (endpoint != endpoints_.end()) hints.push_back({member.node_id, endpoint->second.endpoint});
   }
   return hints;
 }
@@ -257,7 +257,7 @@ void ClusterSession::send_hellos(TimeMs now) {
   for (const MemberInfo& member : membership_.members()) {
     auto endpoint = endpoints_.find(member.node_id);
     if (member.state == MemberState::up && endpoint != endpoints_.end()) {
-      live_addresses.insert(endpoint->second.address_text());
+      live_addresses.insert(endpoint->second.endpoint.address_text());
     }
   }
   for (auto it = hello_targets_.begin(); it != hello_targets_.end();) {
@@ -312,7 +312,7 @@ void ClusterSession::sync_mesh_peers() {
     peer.public_key = member.wireguard_public_key;
     peer.mesh_address = mesh_address_of(member.node_id);
     auto endpoint = endpoints_.find(member.node_id);
-    if (endpoint != endpoints_.end()) peer.endpoint = endpoint->second;
+    if (endpoint != endpoints_.end()) peer.endpoint = endpoint->second.endpoint;
     peers.push_back(peer);
   }
   for (const std::string& error : mesh_.set_peers(peers)) log::warning("mesh: " + error);
@@ -344,7 +344,6 @@ void ClusterSession::log_member_changes(TimeMs now) {
     }
     log::info("member " + it->first + " forgotten");
     endpoints_.erase(it->first);
-    endpoint_is_direct_.erase(it->first);
     last_heard_.erase(it->first);
     it = logged_states_.erase(it);
   }
@@ -443,7 +442,9 @@ std::vector<api::NodeView> ClusterSession::node_views(TimeMs now, const api::Nod
     row.name = member.node_id;
     row.state = state_name(member.state);
     auto endpoint = endpoints_.find(member.node_id);
-    if (endpoint != endpoints_.end()) row.addresses.push_back(endpoint->second.address_text());
+    if (endpoint != endpoints_.end()) {
+      row.addresses.push_back(endpoint->second.endpoint.address_text());
+    }
     row.addresses.push_back(format_ipv6(mesh_address_of(member.node_id)));
     auto load = loads.find(member.node_id);
     if (load != loads.end()) {

@@ -127,8 +127,11 @@ class ClusterSession {
   std::unique_ptr<UdpSocket> control_socket_;
   UdpSocket hello_socket_;
 
-  std::map<std::string, LanEndpoint> endpoints_;       // node -> LAN address (WireGuard port)
-  std::map<std::string, bool> endpoint_is_direct_;     // seen from the node itself
+  struct KnownEndpoint {
+    LanEndpoint endpoint;  // LAN address, WireGuard port
+    bool direct = false;   // seen from the node itself, not a hint from another member
+  };
+  std::map<std::string, KnownEndpoint> endpoints_;  // by node id
   std::map<std::string, TimeMs> last_heard_;           // node -> last datagram over the mesh
   std::map<std::string, uint64_t> counter_at_death_;   // node -> record counter when it died
   std::map<std::string, MemberState> logged_states_;   // what the journal last said
