@@ -157,6 +157,7 @@ WatchResult watch_job(api::Client& client, api::JobView job, const Watch& watch,
   }
   int interrupts_handled = 0;
   bool kill_sent = false;
+  bool kill_error_shown = false;
   bool contact_lost = false;
   Clock::time_point contact_lost_at{};
 
@@ -173,21 +174,25 @@ WatchResult watch_job(api::Client& client, api::JobView job, const Watch& watch,
                << " waits for it)\n";
         return result;
       }
-      if (!kill_sent) {
-        api::Reply<api::JobView> killed = client.kill_job(job.id);
-        if (killed.value) {
-          kill_sent = true;
-        } else {
-          io.err << "clusterlive: could not kill job " << id << ": ";
-          const api::CallResult& call = killed.call;
-          io.err << terminal_safe(call.status == api::CallStatus::answered
-                                      ? call.response.error.message
-                                      : call.message)
-                 << "\n";
-        }
-      } else {
+      if (kill_sent) {
         io.err << "clusterlive: job " << id
                << " was asked to end; waiting for it (interrupt again to stop waiting)\n";
+      }
+    }
+    // Interrupted: ask for the kill until the daemon takes it (a job that is still starting
+    // cannot be killed yet), saying once why it did not work.
+    if (interrupts_handled > 0 && !kill_sent) {
+      api::Reply<api::JobView> killed = client.kill_job(job.id);
+      if (killed.value) {
+        kill_sent = true;
+      } else if (!kill_error_shown) {
+        kill_error_shown = true;
+        io.err << "clusterlive: could not kill job " << id << " yet: ";
+        const api::CallResult& call = killed.call;
+        io.err << terminal_safe(call.status == api::CallStatus::answered
+                                    ? call.response.error.message
+                                    : call.message)
+               << "; trying again\n";
       }
     }
 

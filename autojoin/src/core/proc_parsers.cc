@@ -150,17 +150,23 @@ std::optional<ProcessStat> parse_process_stat(std::string_view stat) {
   size_t close = stat.rfind(')');
   if (close == std::string_view::npos || stat.find('(') > close) return std::nullopt;
   std::string_view rest = stat.substr(close + 1);
-  // Fields after the name, numbered as in proc(5): 3 state ... 14 utime, 15 stime, 24 rss.
-  std::optional<uint64_t> utime, stime, rss;
+  // Fields after the name, numbered as in proc(5): 3 state ... 14 utime, 15 stime,
+  // 16 cutime, 17 cstime, 22 starttime, 24 rss.
+  std::optional<uint64_t> times[4], start, rss;
   for (int field = 3; field <= 24; ++field) {
     std::string_view token = next_token(rest);
     if (token.empty()) return std::nullopt;
-    if (field == 14) utime = parse_decimal<uint64_t>(token);
-    if (field == 15) stime = parse_decimal<uint64_t>(token);
+    if (field >= 14 && field <= 17) times[field - 14] = parse_decimal<uint64_t>(token);
+    if (field == 22) start = parse_decimal<uint64_t>(token);
     if (field == 24) rss = parse_decimal<uint64_t>(token);
   }
-  if (!utime || !stime || !rss || *utime > UINT64_MAX - *stime) return std::nullopt;
-  return ProcessStat{*utime + *stime, *rss};
+  if (!start || !rss) return std::nullopt;
+  uint64_t cpu = 0;
+  for (const std::optional<uint64_t>& time : times) {
+    if (!time || *time > UINT64_MAX - cpu) return std::nullopt;
+    cpu += *time;
+  }
+  return ProcessStat{cpu, *rss, *start};
 }
 
 }  // namespace clusterlive

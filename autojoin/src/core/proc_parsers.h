@@ -51,8 +51,12 @@ std::optional<uint32_t> parse_cpu_list_count(std::string_view cpu_list);
 
 /// The figures of one process's /proc/PID/stat that a job's row needs.
 struct ProcessStat {
-  uint64_t cpu_ticks = 0;  ///< utime + stime, in clock ticks (sysconf(_SC_CLK_TCK))
-  uint64_t rss_pages = 0;  ///< resident set, in pages
+  /// utime + stime + cutime + cstime, in clock ticks (sysconf(_SC_CLK_TCK)): the process's
+  /// own CPU time and that of its children it has reaped (a build's compilers come and go).
+  uint64_t cpu_ticks = 0;
+  uint64_t rss_pages = 0;         ///< resident set, in pages
+  uint64_t start_time_ticks = 0;  ///< when it started, in clock ticks after boot: with the
+                                  ///< pid, names one process even after its pid is reused
 
   bool operator==(const ProcessStat&) const = default;
 };

@@ -178,12 +178,12 @@ TEST(ParseCpuListCount, RejectsMalformedInput) {
 }
 
 TEST(ProcessStat, ReadsCpuTicksAndRss) {
-  // A real line (bash), fields 14/15 = 11/7, field 24 = 1093.
+  // A real line (bash): fields 14-17 = 11/7/30/12, field 22 = 16542, field 24 = 1093.
   const char* line =
       "4242 (bash) S 4241 4242 4242 34816 4300 4194304 2130 11018 0 1 11 7 30 12 20 0 1 0 "
       "16542 8830976 1093 18446744073709551615 94392 95308 14073 0 0 0 65536 3686404 "
       "1266761467 0 0 0 17 1 0 0 0 0 0\n";
-  EXPECT_EQ(parse_process_stat(line), (ProcessStat{18, 1093}));
+  EXPECT_EQ(parse_process_stat(line), (ProcessStat{60, 1093, 16542}));
 }
 
 TEST(ProcessStat, CountsFieldsFromTheLastParenthesis) {
@@ -191,7 +191,7 @@ TEST(ProcessStat, CountsFieldsFromTheLastParenthesis) {
   const char* line =
       "7 () 1 2 () R 1 7 7 0 -1 4194560 100 0 0 0 5 5 0 0 20 0 1 0 100 1000 9 "
       "18446744073709551615 1 1 0 0 0 0 0 0 0 0 0 0 17 0 0 0 0 0 0\n";
-  EXPECT_EQ(parse_process_stat(line), (ProcessStat{10, 9}));
+  EXPECT_EQ(parse_process_stat(line), (ProcessStat{10, 9, 100}));
 }
 
 TEST(ProcessStat, RejectsMalformed) {

@@ -3,6 +3,7 @@
 #include <dirent.h>
 #include <fcntl.h>
 #include <pwd.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -15,10 +16,10 @@
 #include <nlohmann/json.hpp>
 #include <set>
 
-#include "api/api_protocol.h"
 #include "core/decimal.h"
 #include "core/job_spool.h"
 #include "core/proc_parsers.h"
+#include "jobs/job_shim.h"
 #include "sys/file_io.h"
 
 namespace clusterlive {
@@ -107,6 +108,41 @@ ProcessStat tree_stat(pid_t root) {
   return total;
 }
 
+// Empty when root may safely work in `path` (the spool of every job): a real directory, not
+// a symlink, owned by root and writable by nobody else; and its parent either the same or
+// sticky (so no user can rename it away and put their own in its place). Else why not.
+std::string unsafe_spool_root(const std::string& path) {
+  struct stat here {}, parent {};
+  if (lstat(path.c_str(), &here) != 0) return path + ": " + errno_text(errno);
+  if (!S_ISDIR(here.st_mode) || here.st_uid != 0 || (here.st_mode & (S_IWGRP | S_IWOTH))) {
+    return path + " must be a directory owned and writable by root only";
+  }
+  std::string up = path.substr(0, path.rfind('/'));
+  if (up.empty()) up = "/";
+  if (lstat(up.c_str(), &parent) != 0) return up + ": " + errno_text(errno);
+  bool others_write = (parent.st_mode & (S_IWGRP | S_IWOTH)) != 0;
+  if (!S_ISDIR(parent.st_mode) || parent.st_uid != 0 || (others_write && !(parent.st_mode & S_ISVTX))) {
+    return up + " must be owned by root and, if others may write to it, sticky";
+  }
+  return "";
+}
+
+// A job name fit for tables and journal lines: control characters become '?'.
+std::string printable(std::string text) {
+  for (char& c : text) {
+    if (static_cast<unsigned char>(c) < 0x20 || c == 0x7f) c = '?';
+  }
+  return text;
+}
+
+// Removes what run() wrote of a job that did not start, so it never shows up in ps.
+void remove_spool(const std::string& spool) {
+  for (const char* name : {"job.json", "location", "stdout", "stderr"}) {
+    unlink((spool + "/" + name).c_str());
+  }
+  rmdir(spool.c_str());
+}
+
 // True when `path` is a directory with another file system mounted on it.
 bool is_mount_point(const std::string& path) {
   struct stat here {}, parent {};
@@ -130,6 +166,9 @@ api::JobResult JobManager::run(const api::Caller& caller, const api::RunRequest&
   if (mkdir(options_.jobs_root.c_str(), 0755) != 0 && errno != EEXIST) {
     return failure("failed", options_.jobs_root + ": " + errno_text(errno));
   }
+  if (std::string unsafe = unsafe_spool_root(options_.jobs_root); !unsafe.empty()) {
+    return failure("failed", "the job spool is not safe: " + unsafe);
+  }
   struct passwd* user = getpwuid(caller.uid);
   gid_t gid = user ? user->pw_gid : caller.gid;
 
@@ -142,7 +181,7 @@ api::JobResult JobManager::run(const api::Caller& caller, const api::RunRequest&
   if (job.id.empty()) return failure("failed", "no free job id (the spool is crowded)");
   job.spool = options_.jobs_root + "/" + job.id;
   std::string base = request.argv[0].substr(request.argv[0].rfind('/') + 1);
-  job.name = request.name.empty() ? base : request.name;
+  job.name = printable(request.name.empty() ? base : request.name);
   job.owner_uid = caller.uid;
   job.owner = user_name(caller.uid);
   job.home = options_.node_id;
@@ -154,24 +193,25 @@ api::JobResult JobManager::run(const api::Caller& caller, const api::RunRequest&
                          {"home", job.home},   {"argv", job.argv},
                          {"cwd", request.cwd}, {"started_unix_ms", job.started_unix_ms}};
   std::string env;
-  for (const auto& [key, value] : request.env) {
-    // The API checks shapes only; a caller talking to the socket directly could still ask
-    // for LD_PRELOAD and the like. They never reach the job (which the shim starts as root).
-    if (!api::is_denied_job_env(key)) env += key + "=" + value + '\0';
-  }
+  for (const auto& [key, value] : request.env) env += key + "=" + value + '\0';
+  // job.json last: a spool without it is not a job, so a failure half way shows nowhere.
   std::string error;
-  if (!write_file_atomically(job.spool + "/job.json", meta.dump() + "\n", {0644, false, 0755}, error) ||
-      !write_file_atomically(job.spool + "/env", env, {0600, false, 0755}, error) ||
-      !create_output_file(job.spool + "/stdout", caller.uid, gid, error) ||
+  if (!create_output_file(job.spool + "/stdout", caller.uid, gid, error) ||
       !create_output_file(job.spool + "/stderr", caller.uid, gid, error) ||
       !write_file_atomically(job.spool + "/location", format_location(options_.node_id),
-                             {0644, false, 0755}, error)) {
+                             {0644, false, 0755}, error) ||
+      !write_file_atomically(job.spool + "/job.json", meta.dump() + "\n", {0644, false, 0755},
+                             error)) {
+    remove_spool(job.spool);
     return failure("failed", "cannot write the job's spool: " + error);
   }
-  return start_shim(job, gid, request.cwd);
+  api::JobResult result = start_shim(job, gid, request.cwd, env);
+  if (!result.ok) remove_spool(job.spool);
+  return result;
 }
 
-api::JobResult JobManager::start_shim(const api::JobView& job, gid_t gid, const std::string& cwd) {
+api::JobResult JobManager::start_shim(const api::JobView& job, gid_t gid, const std::string& cwd,
+                                      const std::string& env) {
   std::vector<std::string> args = {options_.shim_path,
                                    "--spool", job.spool,
                                    "--pid-file", options_.runtime_dir + "/" + job.id + ".pid",
@@ -184,23 +224,58 @@ api::JobResult JobManager::start_shim(const api::JobView& job, gid_t gid, const 
   for (std::string& arg : args) argv.push_back(arg.data());
   argv.push_back(nullptr);
 
+  // The environment reaches the shim on its stdin, from memory: never through a file on
+  // shared storage (it may hold tokens, and root must not read what a user could swap).
+  int env_fd = memfd_create("clusterlive-job-env", MFD_CLOEXEC);
+  if (env_fd < 0 || write(env_fd, env.data(), env.size()) != static_cast<ssize_t>(env.size()) ||
+      lseek(env_fd, 0, SEEK_SET) != 0) {
+    if (env_fd >= 0) close(env_fd);
+    return failure("failed", "cannot hand the environment over: " + errno_text(errno));
+  }
+  // The grandchild reports a failed exec of the shim here (close-on-exec: EOF = it runs).
+  int report[2];
+  if (pipe2(report, O_CLOEXEC) != 0) {
+    close(env_fd);
+    return failure("failed", "pipe: " + errno_text(errno));
+  }
+
   // Double fork: the shim is adopted by PID 1, so it neither waits on the daemon nor dies
   // with it (the unit's KillMode=process leaves it alone when clusterlived restarts).
   pid_t child = fork();
-  if (child < 0) return failure("failed", "fork: " + errno_text(errno));
+  if (child < 0) {
+    close(env_fd);
+    close(report[0]);
+    close(report[1]);
+    return failure("failed", "fork: " + errno_text(errno));
+  }
   if (child == 0) {
     setsid();
-    if (fork() != 0) _exit(0);
+    pid_t grandchild = fork();
+    if (grandchild != 0) _exit(grandchild > 0 ? 0 : 1);
     sigset_t none;
     sigemptyset(&none);
     sigprocmask(SIG_SETMASK, &none, nullptr);  // the daemon blocks SIGTERM for its signalfd
-    int null_fd = open("/dev/null", O_RDWR | O_CLOEXEC);
-    if (null_fd >= 0) dup2(null_fd, 0);
+    if (dup2(env_fd, 0) < 0) _exit(1);  // dup2 clears close-on-exec on fd 0
     execv(argv[0], argv.data());
+    int saved = errno;
+    [[maybe_unused]] ssize_t written = write(report[1], &saved, sizeof saved);
     _exit(127);
   }
+  close(env_fd);
+  close(report[1]);
   int status = 0;
   while (waitpid(child, &status, 0) < 0 && errno == EINTR) {
+  }
+  int exec_errno = 0;
+  ssize_t got;
+  while ((got = read(report[0], &exec_errno, sizeof exec_errno)) < 0 && errno == EINTR) {
+  }
+  close(report[0]);
+  if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) {
+    return failure("failed", "could not start the job's shim (fork failed)");
+  }
+  if (got > 0) {
+    return failure("failed", "cannot run " + options_.shim_path + ": " + errno_text(exec_errno));
   }
   api::JobResult result;
   result.ok = true;
@@ -211,11 +286,19 @@ api::JobResult JobManager::start_shim(const api::JobView& job, gid_t gid, const 
 }
 
 std::optional<pid_t> JobManager::local_pid(const std::string& id) {
+  // "PID STARTTIME", written by the shim: a pid alone could by now name another process.
   auto text = read_small(options_.runtime_dir + "/" + id + ".pid");
   if (!text || text->empty() || text->back() != '\n') return std::nullopt;
-  text->pop_back();
-  auto pid = parse_decimal<pid_t>(*text, true);
-  if (!pid || *pid <= 1 || ::kill(*pid, 0) != 0) return std::nullopt;
+  std::string_view line(*text);
+  line.remove_suffix(1);
+  size_t space = line.find(' ');
+  if (space == std::string_view::npos) return std::nullopt;
+  auto pid = parse_decimal<pid_t>(line.substr(0, space), true);
+  auto started = parse_decimal<uint64_t>(line.substr(space + 1), true);
+  if (!pid || !started || *pid <= 1) return std::nullopt;
+  ReadResult stat = read_file_bounded("/proc/" + std::to_string(*pid) + "/stat", kMaxSmallFileBytes);
+  std::optional<ProcessStat> now = parse_process_stat(stat.text);
+  if (!now || now->start_time_ticks != *started) return std::nullopt;
   return pid;
 }
 
@@ -237,7 +320,10 @@ std::optional<api::JobView> JobManager::load(const std::string& id) {
   } catch (const nlohmann::json::exception&) {
     return std::nullopt;  // not a job we can show (a torn or foreign file)
   }
-  if (auto end_text = read_small(job.spool + "/end")) {
+  auto end_text = read_small(job.spool + "/end");
+  // The shim's last resort when the spool could not take the end (full, read-only).
+  if (!end_text) end_text = read_small(local_end_path(options_.runtime_dir + "/" + id + ".pid"));
+  if (end_text) {
     if (auto end = parse_job_end(*end_text)) {
       job.state = end->killed ? "killed" : "exited";
       if (end->killed) job.signal = end->code;

@@ -48,7 +48,8 @@ class JobManager {
   };
   std::optional<api::JobView> load(const std::string& id);
   std::optional<pid_t> local_pid(const std::string& id);
-  api::JobResult start_shim(const api::JobView& job, gid_t gid, const std::string& cwd);
+  api::JobResult start_shim(const api::JobView& job, gid_t gid, const std::string& cwd,
+                            const std::string& env);
 
   JobManagerOptions options_;
   RandomSource& random_;

@@ -2,12 +2,14 @@
 // namespace and switching users needs root: without it the tests are skipped, saying so.
 #include "jobs/job_manager.h"
 
+#include <fcntl.h>
 #include <sched.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
 #include <chrono>
+#include <csignal>
 #include <gtest/gtest.h>
 #include <thread>
 
@@ -127,6 +129,52 @@ TEST_F(JobManagerTest, AMissingCommandEndsWith127AndSaysWhy) {
   EXPECT_EQ(ended.exit_code, 127);
   EXPECT_NE(spool_file(ended, "stderr").find("cannot run no-such-command-here"), std::string::npos)
       << spool_file(ended, "stderr");
+}
+
+TEST_F(JobManagerTest, AJobInheritsNoSignalStateAndNoStrayFds) {
+  int stray = open("/dev/null", O_RDONLY);  // no close-on-exec: must not reach the job
+  ASSERT_GE(stray, 3);
+  std::signal(SIGPIPE, SIG_IGN);  // as the daemon does
+  api::JobResult started = manager_->run(
+      {kNobody, kNobody, 1},
+      request({"sh", "-c", "grep -E '^Sig(Ign|Blk)' /proc/self/status; ls /proc/self/fd"}));
+  std::signal(SIGPIPE, SIG_DFL);
+  close(stray);
+  ASSERT_TRUE(started.ok) << started.error;
+  api::JobView ended = wait_for_end(started.job.id);
+  EXPECT_EQ(spool_file(ended, "stdout"),
+            "SigBlk:\t0000000000000000\nSigIgn:\t0000000000000000\n0\n1\n2\n3\n")
+      << "fd 3 is ls's own directory";
+}
+
+TEST_F(JobManagerTest, RefusesASpoolOthersCouldTamperWith) {
+  mkdir(options_.jobs_root.c_str(), 0755);
+  chmod(options_.jobs_root.c_str(), 0777);
+  api::JobResult refused = manager_->run({0, 0, 1}, request({"true"}));
+  EXPECT_FALSE(refused.ok);
+  EXPECT_NE(refused.error.find("not safe"), std::string::npos) << refused.error;
+  chmod(options_.jobs_root.c_str(), 0755);
+  chmod(temp_.at("cluster").c_str(), 0777);  // a writable parent without the sticky bit
+  EXPECT_FALSE(manager_->run({0, 0, 1}, request({"true"})).ok);
+  chmod(temp_.at("cluster").c_str(), 01777);
+  EXPECT_TRUE(manager_->run({0, 0, 1}, request({"true"})).ok);
+}
+
+TEST_F(JobManagerTest, ANonExecutableCommandEndsWith126) {
+  std::string script = temp_.write("script.sh", "#!/bin/sh\necho hi\n");
+  chmod(script.c_str(), 0644);
+  api::JobResult started = manager_->run({0, 0, 1}, request({script}));
+  ASSERT_TRUE(started.ok) << started.error;
+  EXPECT_EQ(wait_for_end(started.job.id).exit_code, 126);
+}
+
+TEST_F(JobManagerTest, AMissingShimIsAFailedRunThatLeavesNothing) {
+  options_.shim_path = temp_.at("no-such-shim");
+  JobManager manager(options_, random_);
+  api::JobResult refused = manager.run({0, 0, 1}, request({"true"}));
+  EXPECT_FALSE(refused.ok);
+  EXPECT_NE(refused.error.find("no-such-shim"), std::string::npos) << refused.error;
+  EXPECT_TRUE(manager.list().empty());
 }
 
 TEST_F(JobManagerTest, ListsJobsNewestFirstAndSkipsJunk) {

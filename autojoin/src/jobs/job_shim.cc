@@ -2,18 +2,24 @@
 
 #include <fcntl.h>
 #include <grp.h>
+#include <linux/close_range.h>
 #include <pwd.h>
 #include <sched.h>
 #include <sys/prctl.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
 #include <cerrno>
+#include <chrono>
 #include <csignal>
 #include <cstring>
 #include <iostream>
+#include <thread>
 
 #include "core/job_spool.h"
+#include "core/proc_parsers.h"
 #include "sys/file_io.h"
 
 extern char** environ;
@@ -21,22 +27,26 @@ extern char** environ;
 namespace clusterlive {
 namespace {
 
-constexpr size_t kMaxEnvBytes = 1024 * 1024;  // the env file; the API caps requests far lower
+constexpr size_t kMaxEnvBytes = 1024 * 1024;  // the API caps a whole request far lower
+constexpr int kEndWriteAttempts = 30;          // recording the end on a full or stalled /cluster
+constexpr auto kEndWriteRetry = std::chrono::seconds(2);
 
-// The environment file: KEY=VALUE entries separated by NUL bytes.
-std::vector<std::string> read_environment(const std::string& path, std::string& error) {
-  ReadResult read = read_file_bounded(path, kMaxEnvBytes);
-  if (read.status == ReadStatus::not_found) return {};
-  if (read.status != ReadStatus::ok) {
-    error = read.error;
-    return {};
+// The environment from fd 0: KEY=VALUE entries separated by NUL bytes.
+std::vector<std::string> read_environment() {
+  std::string text;
+  char buffer[4096];
+  for (;;) {
+    ssize_t got = read(0, buffer, sizeof buffer);
+    if (got < 0 && errno == EINTR) continue;
+    if (got <= 0 || text.size() + static_cast<size_t>(got) > kMaxEnvBytes) break;
+    text.append(buffer, static_cast<size_t>(got));
   }
   std::vector<std::string> entries;
   size_t from = 0;
-  while (from < read.text.size()) {
-    size_t end = read.text.find('\0', from);
-    if (end == std::string::npos) end = read.text.size();
-    if (end > from && read.text.find('=', from) < end) entries.push_back(read.text.substr(from, end - from));
+  while (from < text.size()) {
+    size_t end = text.find('\0', from);
+    if (end == std::string::npos) end = text.size();
+    if (end > from && text.find('=', from) < end) entries.push_back(text.substr(from, end - from));
     from = end + 1;
   }
   return entries;
@@ -48,36 +58,46 @@ void tell_job_stderr(int fd, const std::string& message) {
   [[maybe_unused]] ssize_t written = write(fd, line.data(), line.size());
 }
 
-// In the child, which is PID 1 of the new namespace: become the job. Never returns; on a
-// failure, writes errno to `report_fd` (close-on-exec, so a successful exec closes it
-// silently) and exits 127.
-[[noreturn]] void become_job(const ShimOptions& options, const std::vector<std::string>& env,
-                             int out_fd, int err_fd, int report_fd) {
-  auto fail = [&](const char* step) {
-    int saved = errno;
-    std::string text = std::string(step) + ": " + std::strerror(saved);
-    [[maybe_unused]] ssize_t written = write(report_fd, text.data(), text.size());
-    _exit(127);
-  };
-  if (setsid() < 0) fail("setsid");
-  int null_fd = open("/dev/null", O_RDONLY | O_CLOEXEC);
-  if (null_fd < 0) fail("open /dev/null");
-  if (dup2(null_fd, 0) < 0 || dup2(out_fd, 1) < 0 || dup2(err_fd, 2) < 0) fail("dup2");
-  // The user's own groups and no more: never the daemon's (root's) privileges.
-  struct passwd* user = getpwuid(options.uid);
-  if (user ? initgroups(user->pw_name, options.gid) != 0 : setgroups(0, nullptr) != 0) {
-    fail("setting the groups");
+// Every signal back to its default action and none blocked: the daemon blocks SIGTERM and
+// SIGINT (for its signalfd) and ignores SIGPIPE, and both would survive exec.
+void reset_signals() {
+  for (int signal = 1; signal < NSIG; ++signal) {
+    if (signal != SIGKILL && signal != SIGSTOP) std::signal(signal, SIG_DFL);
   }
-  if (setgid(options.gid) != 0) fail("setgid");
-  if (setuid(options.uid) != 0) fail("setuid");
-  if (options.uid != 0 && setuid(0) == 0) {
-    errno = EPERM;
-    fail("dropping root");  // paranoia: root must be gone for good
-  }
-  if (chdir(options.cwd.c_str()) != 0) fail(("cd " + options.cwd).c_str());
   sigset_t none;
   sigemptyset(&none);
   sigprocmask(SIG_SETMASK, &none, nullptr);
+}
+
+// In the child, which is PID 1 of the new namespace: become the job. Never returns; on a
+// failure, writes "CODE reason" to `report_fd` (close-on-exec, so a successful exec closes
+// it silently) and exits with CODE.
+[[noreturn]] void become_job(const ShimOptions& options, const std::vector<std::string>& env,
+                             int out_fd, int err_fd, int report_fd) {
+  auto fail = [&](int code, const std::string& step) {
+    std::string text = std::to_string(code) + " " + step + ": " + std::strerror(errno);
+    [[maybe_unused]] ssize_t written = write(report_fd, text.data(), text.size());
+    _exit(code);
+  };
+  reset_signals();
+  if (setsid() < 0) fail(kCannotExecute, "setsid");
+  int null_fd = open("/dev/null", O_RDONLY | O_CLOEXEC);
+  if (null_fd < 0) fail(kCannotExecute, "open /dev/null");
+  if (dup2(null_fd, 0) < 0 || dup2(out_fd, 1) < 0 || dup2(err_fd, 2) < 0) {
+    fail(kCannotExecute, "dup2");
+  }
+  // The user's own groups and no more: never the daemon's (root's) privileges.
+  struct passwd* user = getpwuid(options.uid);
+  if (user ? initgroups(user->pw_name, options.gid) != 0 : setgroups(0, nullptr) != 0) {
+    fail(kCannotExecute, "setting the groups");
+  }
+  if (setgid(options.gid) != 0) fail(kCannotExecute, "setgid");
+  if (setuid(options.uid) != 0) fail(kCannotExecute, "setuid");
+  if (options.uid != 0 && setuid(0) == 0) {
+    errno = EPERM;
+    fail(kCannotExecute, "dropping root");  // paranoia: root must be gone for good
+  }
+  if (chdir(options.cwd.c_str()) != 0) fail(kCannotExecute, "cd " + options.cwd);
   std::vector<char*> argv;
   for (const std::string& arg : options.argv) argv.push_back(const_cast<char*>(arg.c_str()));
   argv.push_back(nullptr);
@@ -86,60 +106,124 @@ void tell_job_stderr(int fd, const std::string& message) {
   envp.push_back(nullptr);
   environ = envp.data();  // execvp looks CMD up in the job's PATH, not the shim's
   execvp(argv[0], argv.data());
-  fail(("cannot run " + options.argv[0]).c_str());
-  _exit(127);  // not reached: fail() exits
+  fail(errno == ENOENT ? kCommandNotFound : kCannotExecute, "cannot run " + options.argv[0]);
+  _exit(kCannotExecute);  // not reached: fail() exits
 }
 
-bool record_end(const ShimOptions& options, const JobEnd& end) {
-  std::string error;
-  if (!write_file_atomically(options.spool + "/end", format_job_end(end), {0644, false, 0700},
-                             error)) {
-    std::cerr << "clusterlive-job: cannot record the end of the job: " << error << "\n";
+// Opens the spool directory if it is safe for root to work in: a real directory (not a
+// symlink) owned by root and writable by root only. Returns -1 and says why otherwise.
+int open_spool(const std::string& path) {
+  int fd = open(path.c_str(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+  struct stat st {};
+  if (fd < 0 || fstat(fd, &st) != 0) {
+    std::cerr << "clusterlive-job: " << path << ": " << std::strerror(errno) << "\n";
+    if (fd >= 0) close(fd);
+    return -1;
+  }
+  if (st.st_uid != 0 || (st.st_mode & (S_IWGRP | S_IWOTH)) != 0) {
+    std::cerr << "clusterlive-job: " << path << " is not root's alone; refusing to use it\n";
+    close(fd);
+    return -1;
+  }
+  return fd;
+}
+
+// Writes NAME in the directory `dir_fd` all or nothing (NAME.tmp, fsync, rename), never
+// following a symlink.
+bool write_in_dir(int dir_fd, const std::string& name, const std::string& text) {
+  std::string temporary = name + ".tmp";
+  unlinkat(dir_fd, temporary.c_str(), 0);
+  int fd = openat(dir_fd, temporary.c_str(),
+                  O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0644);
+  if (fd < 0) return false;
+  bool ok = write(fd, text.data(), text.size()) == static_cast<ssize_t>(text.size()) &&
+            fsync(fd) == 0;
+  ok = close(fd) == 0 && ok;
+  if (!ok || renameat(dir_fd, temporary.c_str(), dir_fd, name.c_str()) != 0) {
+    unlinkat(dir_fd, temporary.c_str(), 0);
     return false;
   }
+  fsync(dir_fd);
   return true;
 }
 
+// Records the end in the spool, retrying for a minute (a full disk may be cleaned, a
+// storage node may come back); as a last resort beside the pid file, where this node's
+// daemon still finds it. The job's status is never silently dropped.
+bool record_end(int spool_fd, const ShimOptions& options, const JobEnd& end) {
+  for (int attempt = 0; attempt < kEndWriteAttempts; ++attempt) {
+    if (write_in_dir(spool_fd, "end", format_job_end(end))) return true;
+    if (attempt == 0) {
+      std::cerr << "clusterlive-job: cannot record the end of the job in " << options.spool
+                << ": " << std::strerror(errno) << "; retrying\n";
+    }
+    std::this_thread::sleep_for(kEndWriteRetry);
+  }
+  std::string error;
+  if (write_file_atomically(local_end_path(options.pid_file), format_job_end(end),
+                            {0644, true, 0755}, error)) {
+    return true;
+  }
+  std::cerr << "clusterlive-job: cannot record the end of the job anywhere: " << error << "\n";
+  return false;
+}
+
+// "PID STARTTIME": the start time tells the daemon whether a pid is still this job's.
+std::string pid_line(pid_t pid) {
+  ReadResult stat = read_file_bounded("/proc/" + std::to_string(pid) + "/stat", 4096);
+  std::optional<ProcessStat> parsed = parse_process_stat(stat.text);
+  return std::to_string(pid) + " " + std::to_string(parsed ? parsed->start_time_ticks : 0) + "\n";
+}
+
 }  // namespace
+
+std::string local_end_path(const std::string& pid_file) {
+  std::string base = pid_file;
+  if (base.size() > 4 && base.substr(base.size() - 4) == ".pid") base.resize(base.size() - 4);
+  return base + ".end";
+}
 
 int run_shim(const ShimOptions& options) {
   if (options.argv.empty()) {
     std::cerr << "clusterlive-job: no command\n";
     return 1;
   }
+  // Nothing of the daemon's reaches the job but what we pass on purpose.
+  syscall(SYS_close_range, 3U, ~0U, CLOSE_RANGE_CLOEXEC);
+  // Stopping the daemon's unit must not end the record of a job's life.
+  std::signal(SIGTERM, SIG_IGN);
+  std::signal(SIGINT, SIG_IGN);
+  std::signal(SIGHUP, SIG_IGN);
   // Orphans of the job (none while its init lives) come to us, not to PID 1.
   prctl(PR_SET_CHILD_SUBREAPER, 1);
 
-  int flags = O_WRONLY | O_APPEND | O_CLOEXEC | O_NOFOLLOW;
-  int out_fd = open((options.spool + "/stdout").c_str(), flags);
-  int err_fd = open((options.spool + "/stderr").c_str(), flags);
+  std::vector<std::string> env = read_environment();
+  int spool_fd = open_spool(options.spool);
+  if (spool_fd < 0) return 1;
+  int flags = O_WRONLY | O_APPEND | O_NOFOLLOW | O_CLOEXEC;
+  int out_fd = openat(spool_fd, "stdout", flags);
+  int err_fd = openat(spool_fd, "stderr", flags);
   if (out_fd < 0 || err_fd < 0) {
     std::cerr << "clusterlive-job: cannot open the output files in " << options.spool << ": "
               << std::strerror(errno) << "\n";
-    return 1;
-  }
-  std::string env_error;
-  std::vector<std::string> env = read_environment(options.spool + "/env", env_error);
-  if (!env_error.empty()) {
-    tell_job_stderr(err_fd, "cannot read the job's environment: " + env_error);
-    return record_end(options, {false, 127}) ? 0 : 1;
+    return record_end(spool_fd, options, {false, kCannotExecute}) ? 0 : 1;
   }
 
   int report[2];
   if (pipe2(report, O_CLOEXEC) != 0) {
-    std::cerr << "clusterlive-job: pipe: " << std::strerror(errno) << "\n";
-    return 1;
+    tell_job_stderr(err_fd, std::string("pipe: ") + std::strerror(errno));
+    return record_end(spool_fd, options, {false, kCannotExecute}) ? 0 : 1;
   }
   // After this, our next child is PID 1 of a fresh PID namespace: the job can be restored
   // on any node with the same PIDs, since no other process lives in its namespace.
   if (unshare(CLONE_NEWPID) != 0) {
     tell_job_stderr(err_fd, std::string("cannot make a PID namespace: ") + std::strerror(errno));
-    return record_end(options, {false, 127}) ? 0 : 1;
+    return record_end(spool_fd, options, {false, kCannotExecute}) ? 0 : 1;
   }
   pid_t job = fork();
   if (job < 0) {
     tell_job_stderr(err_fd, std::string("fork: ") + std::strerror(errno));
-    return record_end(options, {false, 127}) ? 0 : 1;
+    return record_end(spool_fd, options, {false, kCannotExecute}) ? 0 : 1;
   }
   if (job == 0) {
     close(report[0]);
@@ -149,30 +233,34 @@ int run_shim(const ShimOptions& options) {
   char reason[512];
   ssize_t got = read(report[0], reason, sizeof reason);
   close(report[0]);
-  if (got > 0) tell_job_stderr(err_fd, std::string(reason, static_cast<size_t>(got)));
-
-  std::string error;
-  if (!write_file_atomically(options.pid_file, std::to_string(job) + "\n", {0644, true, 0755},
-                             error)) {
-    std::cerr << "clusterlive-job: " << error << "\n";  // the daemon then sees it as running
+  if (got > 0) {
+    std::string text(reason, static_cast<size_t>(got));
+    tell_job_stderr(err_fd, text.substr(text.find(' ') + 1));  // without the exit code
   }
 
-  // Reap everything that comes to us; the job's status is the one that counts.
+  std::string error;
+  if (!write_file_atomically(options.pid_file, pid_line(job), {0644, true, 0755}, error)) {
+    // The job runs, but this node cannot tell or kill it until it ends; say so.
+    std::cerr << "clusterlive-job: " << error << "\n";
+  }
+
+  // Reap everything that comes to us; the job's status is the one that counts. The pid
+  // file goes before the job's pid is freed, so no one can signal a reused pid through it.
   JobEnd end;
   for (;;) {
-    int status = 0;
-    pid_t pid = waitpid(-1, &status, 0);
-    if (pid < 0) {
+    siginfo_t info{};
+    if (waitid(P_ALL, 0, &info, WEXITED | WNOWAIT) != 0) {
       if (errno == EINTR) continue;
       break;  // ECHILD: nothing left
     }
-    if (pid != job) continue;
-    if (WIFEXITED(status)) end = {false, WEXITSTATUS(status)};
-    if (WIFSIGNALED(status)) end = {true, WTERMSIG(status)};
+    if (info.si_pid == job) {
+      unlink(options.pid_file.c_str());
+      if (info.si_code == CLD_EXITED) end = {false, info.si_status};
+      else end = {true, info.si_status};
+    }
+    waitpid(info.si_pid, nullptr, 0);
   }
-  bool recorded = record_end(options, end);
-  unlink(options.pid_file.c_str());
-  return recorded ? 0 : 1;
+  return record_end(spool_fd, options, end) ? 0 : 1;
 }
 
 }  // namespace clusterlive
