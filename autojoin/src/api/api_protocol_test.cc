@@ -225,7 +225,7 @@ TEST(ApiProtocol, Utf8) {
 TEST(ApiProtocol, JobEnvDenylist) {
   EXPECT_TRUE(is_denied_job_env("LD_PRELOAD"));
   EXPECT_TRUE(is_denied_job_env("LD_AUDIT"));
-  EXPECT_TRUE(is_denied_job_env("LD_LIBRARY_PATH"));
+  EXPECT_FALSE(is_denied_job_env("LD_LIBRARY_PATH"));  // conda, CUDA... need it
   EXPECT_FALSE(is_denied_job_env("LD_BIND_NOW"));
   EXPECT_FALSE(is_denied_job_env("ld_preload"));
   EXPECT_FALSE(is_denied_job_env("PATH"));

@@ -137,15 +137,17 @@ struct JobView {
 struct RunRequest {
   std::vector<std::string> argv;  ///< the command and its arguments: at least one element
   std::string cwd;                ///< working directory, absolute
-  /// The environment to give the job. The CLI sends the caller's environment except
-  /// kJobEnvDenylist; the daemon drops those names too, whoever sends them.
+  /// The environment to give the job (only the job sees it, as its user). The CLI sends
+  /// the caller's environment except kJobEnvDenylist.
   std::map<std::string, std::string> env;
   std::string name;  ///< optional; empty: the daemon names the job after argv[0]'s basename
 };
 
-/// Environment variables never passed to a job: they would make the dynamic loader of
-/// whatever the daemon runs on the job's behalf load code of the caller's choosing.
-constexpr const char* kJobEnvDenylist[] = {"LD_PRELOAD", "LD_AUDIT", "LD_LIBRARY_PATH"};
+/// Environment variables the CLI does not pass to a job. Not a security boundary (the job
+/// runs as its caller, and the daemon's shim never uses the job's environment): they name
+/// libraries of the caller's desktop session, usually outside /cluster, which would pin the
+/// job to this node or break it after a move.
+constexpr const char* kJobEnvDenylist[] = {"LD_PRELOAD", "LD_AUDIT"};
 
 /// Outcome of run_job, job and kill_job.
 struct JobResult {

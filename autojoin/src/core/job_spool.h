@@ -3,12 +3,13 @@
 //
 // Layout of one job (every node sees the same, /cluster being shared):
 //   /cluster/jobs/<id>/job.json   what was started, by whom, where (written once, at start)
-//   /cluster/jobs/<id>/env        the environment it was started with (NUL-separated, 0600)
 //   /cluster/jobs/<id>/stdout     its standard output (owned by the job's user, 0600)
 //   /cluster/jobs/<id>/stderr     its standard error (same)
 //   /cluster/jobs/<id>/location   the node that runs it: the commit record of a migration,
 //                                 replaced by an atomic rename only
 //   /cluster/jobs/<id>/end        how it ended, e.g. "exited 0" or "killed 9" (atomic rename)
+// The directory and everything but stdout/stderr belong to root. The job's environment is
+// not kept there: it may hold tokens (the daemon hands it to the job's shim in memory).
 #pragma once
 
 #include <cstdint>
