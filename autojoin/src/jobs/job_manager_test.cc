@@ -5,6 +5,7 @@
 #include <fcntl.h>
 #include <sched.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -135,10 +136,20 @@ TEST_F(JobManagerTest, AJobInheritsNoSignalStateAndNoStrayFds) {
   int stray = open("/dev/null", O_RDONLY);  // no close-on-exec: must not reach the job
   ASSERT_GE(stray, 3);
   std::signal(SIGPIPE, SIG_IGN);  // as the daemon does
+  // Signal 33, one of glibc's own, ignored by a parent (glibc's sigaction cannot do that).
+  struct {
+    void (*handler)(int);
+    unsigned long flags;
+    void (*restorer)();
+    uint64_t mask;
+  } ignore{SIG_IGN, 0, nullptr, 0};
+  ASSERT_EQ(syscall(SYS_rt_sigaction, 33, &ignore, nullptr, sizeof ignore.mask), 0);
   api::JobResult started = manager_->run(
       {kNobody, kNobody, 1},
       request({"sh", "-c", "grep -E '^Sig(Ign|Blk)' /proc/self/status; ls /proc/self/fd"}));
   std::signal(SIGPIPE, SIG_DFL);
+  ignore.handler = SIG_DFL;
+  syscall(SYS_rt_sigaction, 33, &ignore, nullptr, sizeof ignore.mask);
   close(stray);
   ASSERT_TRUE(started.ok) << started.error;
   api::JobView ended = wait_for_end(started.job.id);

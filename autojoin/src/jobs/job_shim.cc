@@ -59,10 +59,20 @@ void tell_job_stderr(int fd, const std::string& message) {
 }
 
 // Every signal back to its default action and none blocked: the daemon blocks SIGTERM and
-// SIGINT (for its signalfd) and ignores SIGPIPE, and both would survive exec.
+// SIGINT (for its signalfd) and ignores SIGPIPE, and both would survive exec. Through the
+// system call, because glibc's sigaction refuses signals 32 and 33 (its own), which a parent
+// may still have left ignored.
 void reset_signals() {
-  for (int signal = 1; signal < NSIG; ++signal) {
-    if (signal != SIGKILL && signal != SIGSTOP) std::signal(signal, SIG_DFL);
+  struct KernelSigaction {
+    void (*handler)(int);
+    unsigned long flags;
+    void (*restorer)();
+    uint64_t mask;
+  };
+  KernelSigaction default_action{SIG_DFL, 0, nullptr, 0};
+  for (int signal = 1; signal <= 64; ++signal) {
+    if (signal == SIGKILL || signal == SIGSTOP) continue;
+    syscall(SYS_rt_sigaction, signal, &default_action, nullptr, sizeof default_action.mask);
   }
   sigset_t none;
   sigemptyset(&none);
