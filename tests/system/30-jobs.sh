@@ -1,11 +1,10 @@
 #!/bin/bash
 # Jobs on one node: `clusterlive run` refuses to start a job while no shared /cluster is
-# mounted (such a job could never move); with one, a job runs as the init of its own PID
-# namespace, as its caller, with its output in the spool; run in the foreground streams that
-# output and returns the job's exit status; -d, ps, kill, wait and logs do what they say; a
-# restart of clusterlived leaves running jobs alone.
-# Until the storage node (NFS over the mesh) exists, the test mounts a tmpfs on /cluster to
-# stand in for it: that is a fixture, and the refusal case runs before it.
+# mounted (such a job could never move); once the node serves and mounts its own /cluster (a
+# lone node is its own storage node), a job runs as the init of its own PID namespace, as its
+# caller, with its output in the spool; run in the foreground streams that output and returns
+# the job's exit status; -d, ps, kill, wait and logs do what they say; a restart of
+# clusterlived leaves running jobs alone.
 . "$(dirname "$0")/common.sh"
 require_qemu
 cluster_up 1 --iso "$TEST_ISO"
@@ -15,16 +14,35 @@ as_user() { on 1 runuser -u user -- env -C /home/user "$@"; }
 job_json() { on 1 clusterlive ps --json | jq -c --arg id "$1" '.jobs[] | select(.id == $id)'; }
 job_state() { job_json "$1" | jq -r .state; }
 
+HELPER=/usr/libexec/clusterlive/clusterlive-storage
+storage_json() { status_json 1 | jq -c .storage; }
+
+# The storage helper is made to fail (bind-mounted over by `false`) and the node's storage
+# taken down, so no /cluster can be mounted.
 no_shared_storage_no_job() {
 	local out rc=0
+	wait_until 60 "the lone node to mount its own /cluster" eval '[ "$(storage_json | jq .mounted)" = true ]' || return 1
+	on 1 bash -c "systemctl stop clusterlived && umount -l /cluster && systemctl stop nfs-server &&
+		rm -f /etc/exports.d/clusterlive.exports && mount --bind /usr/bin/false $HELPER &&
+		systemctl start clusterlived" || return 1
+	wait_until 60 "the storage helper's failure to show in status" eval '[ -n "$(storage_json | jq -r .error)" ]' || return 1
 	out="$(as_user clusterlive run -- true 2>&1)" || rc=$?
 	check "run exits 125 without a shared /cluster (got $rc: $out)" [ "$rc" -eq 125 ] || return 1
-	check "and says why" grep -q "no shared /cluster" <<<"$out" || return 1
-	check "no job was started" [ "$(on 1 clusterlive ps --json | jq '.jobs | length')" -eq 0 ]
+	check "and says why" grep -q "no storage node reachable: /cluster is not mounted" <<<"$out" || return 1
+	check "status shows it is not mounted" [ "$(storage_json | jq .mounted)" = false ] || return 1
+	check "no job was started" [ "$(on 1 bash -c 'ls /cluster/jobs 2>/dev/null | wc -l')" -eq 0 ]
 }
 
-mount_stand_in_storage() {
-	on 1 bash -c 'mkdir -p /cluster && mount -t tmpfs -o mode=0755 cluster /cluster'
+storage_comes_back_once_the_helper_works() {
+	local json mesh source
+	on 1 umount "$HELPER" || return 1
+	wait_until 60 "the node to serve and mount /cluster again" eval '[ "$(storage_json | jq .mounted)" = true ]' || return 1
+	json="$(storage_json)"
+	mesh="$(status_json 1 | jq -r .mesh.address)"
+	check "it serves (got $json)" [ "$(jq -r '"\(.serving) \(.server)"' <<<"$json")" = "true $(expected_name 1)" ] || return 1
+	source="$(on 1 findmnt -n -o FSTYPE,SOURCE --mountpoint /cluster | tr -s ' ')"
+	check "/cluster is NFSv4 from its own mesh address (got $source)" [ "$source" = "nfs4 [$mesh]:/" ] || return 1
+	check "the error is gone" [ -z "$(jq -r .error <<<"$json")" ]
 }
 
 foreground_run_streams_output_and_returns_the_status() {
@@ -73,7 +91,7 @@ interrupting_a_foreground_run_kills_the_job() {
 }
 
 run_test "no shared /cluster: run refuses and starts nothing" no_shared_storage_no_job
-run_test "a stand-in /cluster is mounted" mount_stand_in_storage
+run_test "the storage comes back once its helper works" storage_comes_back_once_the_helper_works
 run_test "a foreground run streams the output and returns the status" foreground_run_streams_output_and_returns_the_status
 run_test "a detached job is listed, killed and waited for" detached_job_is_listed_killed_and_waited_for
 run_test "logs show a job's output" logs_show_a_jobs_output

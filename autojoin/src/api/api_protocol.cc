@@ -731,6 +731,26 @@ void from_json(const nlohmann::json& j, MeshView& view) {
   read_member(j, "error", view.error);
 }
 
+void to_json(nlohmann::json& j, const StorageView& view) {
+  j = {{"server", view.server},           {"serving", view.serving},
+       {"pinned", view.pinned},           {"mounted", view.mounted},
+       {"mount_point", view.mount_point}, {"decision", view.decision},
+       {"busy_with", view.busy_with},     {"error", view.error}};
+}
+
+void from_json(const nlohmann::json& j, StorageView& view) {
+  require_object(j, "storage");
+  view = {};
+  read_member(j, "server", view.server);
+  read_member(j, "serving", view.serving);
+  read_member(j, "pinned", view.pinned);
+  read_member(j, "mounted", view.mounted);
+  read_member(j, "mount_point", view.mount_point);
+  read_member(j, "decision", view.decision);
+  read_member(j, "busy_with", view.busy_with);
+  read_member(j, "error", view.error);
+}
+
 void to_json(nlohmann::json& j, const StatusView& view) {
   j = json::object();
   j["version"] = view.version;
@@ -744,6 +764,7 @@ void to_json(nlohmann::json& j, const StatusView& view) {
   j["foreign_nodes"] = view.foreign_nodes;
   j["criu"] = view.criu;
   j["mesh"] = view.mesh;
+  j["storage"] = view.storage;
   j["uptime_ms"] = view.uptime_ms;
   j["counters"] = json::object();
   for (const auto& [name, value] : view.counters) j["counters"][name] = value;
@@ -763,6 +784,7 @@ void from_json(const nlohmann::json& j, StatusView& view) {
   read_member(j, "foreign_nodes", view.foreign_nodes);
   read_member(j, "criu", view.criu);
   read_member(j, "mesh", view.mesh);
+  read_member(j, "storage", view.storage);
   read_member(j, "uptime_ms", view.uptime_ms);
   auto counters = j.find("counters");
   if (counters != j.end() && !counters->is_null()) {

@@ -454,8 +454,11 @@ TEST(ApiProtocol, StatusJsonShape) {
                       R"("interface":"clmesh0","listen_port":51820,)"
                       R"("peers":3,"peers_with_recent_handshake":2,)"
                       R"("public_key":"xTIBA5rboUvnH4htodjb6e697QjLERt1NAB4mZqp8Dg=","up":true},)"
-                      R"("node":"node-3a9f01","secret_source":"boot medium","uptime_ms":7385000,)"
-                      R"("version":"0.3.0"})");
+                      R"("node":"node-3a9f01","secret_source":"boot medium",)"
+                      R"("storage":{"busy_with":"","decision":"node-0a1b2c serves","error":"",)"
+                      R"("mount_point":"/cluster","mounted":true,"pinned":false,)"
+                      R"("server":"node-0a1b2c","serving":false},)"
+                      R"("uptime_ms":7385000,"version":"0.3.0"})");
 }
 
 TEST(ApiProtocol, StatusRoundTrips) {
@@ -467,6 +470,8 @@ TEST(ApiProtocol, StatusRoundTrips) {
   EXPECT_EQ(back->cluster_id, status.cluster_id);
   EXPECT_EQ(back->counters, status.counters);
   EXPECT_EQ(back->mesh.listen_port, 51820);
+  EXPECT_EQ(back->storage.server, "node-0a1b2c");
+  EXPECT_TRUE(back->storage.mounted);
 }
 
 TEST(ApiProtocol, AloneStatusOmitsAbsentMembers) {

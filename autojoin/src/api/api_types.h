@@ -33,6 +33,18 @@ struct CriuCheckView {
   std::string detail;  ///< e.g. "Looks good." or the first error line
 };
 
+/// The shared /cluster as this node sees it (DESIGN.md, issue 4 "Shared /cluster").
+struct StorageView {
+  std::string server;        ///< node serving /cluster, "" while there is none
+  bool serving = false;      ///< this node exports /cluster
+  bool pinned = false;       ///< this node was booted with clusterlive.role=storage
+  bool mounted = false;      ///< /cluster is mounted here from `server` (jobs can run)
+  std::string mount_point;   ///< e.g. "/cluster"
+  std::string decision;      ///< why, e.g. "node-a1 serves"
+  std::string busy_with;     ///< the helper action running now, "" if none
+  std::string error;         ///< why the last action failed, "" after a success
+};
+
 /// A peer whose last WireGuard handshake is at most this old counts as connected: WireGuard
 /// rekeys every 120 s while a tunnel carries traffic.
 constexpr int64_t kRecentHandshakeSeconds = 180;
@@ -64,6 +76,7 @@ struct StatusView {
   size_t foreign_nodes = 0;
   CriuCheckView criu;
   MeshView mesh;
+  StorageView storage;
   int64_t uptime_ms = 0;  ///< since the daemon started
   /// Everything counted: rejected records and datagrams by reason, bytes, refutations.
   std::map<std::string, uint64_t> counters;

@@ -39,6 +39,24 @@ std::string pad(const std::string& cell, size_t width, bool right) {
   return right ? spaces + cell : cell + spaces;
 }
 
+// "/cluster from node-a1 (served here, pinned)" or "none yet: <decision>".
+std::string storage_text(const api::StorageView& storage) {
+  std::string text;
+  if (storage.mounted) {
+    text = terminal_safe(storage.mount_point) + " from " + terminal_safe(storage.server);
+  } else {
+    text = "not mounted";
+    if (!storage.decision.empty()) text += " \u2014 " + terminal_safe(storage.decision);
+  }
+  std::vector<std::string> notes;
+  if (storage.serving) notes.push_back("served here");
+  if (storage.pinned) notes.push_back("pinned");
+  if (!storage.busy_with.empty()) notes.push_back("busy: " + terminal_safe(storage.busy_with));
+  for (size_t i = 0; i < notes.size(); ++i) text += (i == 0 ? " (" : ", ") + notes[i];
+  if (!notes.empty()) text += ")";
+  return text;
+}
+
 std::string criu_text(const api::CriuCheckView& criu) {
   if (!criu.known) return "not checked yet";
   std::string text = criu.ok ? "ok" : "FAILED";
@@ -207,6 +225,10 @@ std::string format_status(const api::StatusView& status, bool counters) {
   fields.emplace_back("mesh peers", mesh_peers_text(status.mesh));
   if (!status.mesh.error.empty()) {
     fields.emplace_back("mesh error", terminal_safe(status.mesh.error));
+  }
+  fields.emplace_back("storage", storage_text(status.storage));
+  if (!status.storage.error.empty()) {
+    fields.emplace_back("storage error", terminal_safe(status.storage.error));
   }
   fields.emplace_back("uptime", format_duration(status.uptime_ms));
   fields.emplace_back("version", or_missing(status.version));

@@ -80,6 +80,7 @@ TEST(Format, Status) {
             "mesh:          clmesh0, up\n"
             "mesh address:  fd01:2345:6789:0:1122:3344:5566:7788, port 51820\n"
             "mesh peers:    3, 2 with a handshake in the last 180 s\n"
+            "storage:       /cluster from node-0a1b2c\n"
             "uptime:        2h 03m\n"
             "version:       0.3.0\n");
 }
@@ -104,6 +105,11 @@ TEST(Format, StatusAlone) {
   alone.criu = {true, false, "Error (criu/cr-check.c:1230): UFFD is not supported"};
   alone.mesh.interface = "clmesh0";
   alone.mesh.error = "no cluster secret";
+  alone.storage.mount_point = "/cluster";
+  alone.storage.decision = "no cluster: running alone";
+  alone.storage.pinned = true;
+  alone.storage.busy_with = "clusterlive-storage unmount";
+  alone.storage.error = "clusterlive-storage mount fd12::1 node-000002 failed with exit code 1";
   alone.uptime_ms = 4'200;
   EXPECT_EQ(format_status(alone, false),
             "node:          node-000002\n"
@@ -116,6 +122,9 @@ TEST(Format, StatusAlone) {
             "mesh address:  -\n"
             "mesh peers:    0\n"
             "mesh error:    no cluster secret\n"
+            "storage:       not mounted \xe2\x80\x94 no cluster: running alone (pinned, busy: "
+            "clusterlive-storage unmount)\n"
+            "storage error: clusterlive-storage mount fd12::1 node-000002 failed with exit code 1\n"
             "uptime:        4s\n"
             "version:       0.3.0\n");
   api::StatusView unknown;

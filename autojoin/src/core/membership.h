@@ -111,6 +111,10 @@ class Membership {
   void set_local_load(uint16_t cores, uint32_t cpu_speed, uint32_t load_milli,
                       uint32_t free_memory_mib);
 
+  /// Sets our storage roles, gossiped with our load from now on (a change is sent as a new
+  /// load vector at once, not at the next measurement).
+  void set_storage_roles(bool pinned, bool serving);
+
   /// Moves out the datagrams queued since the last call.
   std::vector<OutgoingDatagram> take_outgoing();
 
@@ -193,6 +197,8 @@ class Membership {
   uint64_t incarnation_;
   uint64_t next_sequence_;
   std::optional<LoadVector> own_load_;
+  bool storage_pinned_ = false;
+  bool serving_storage_ = false;
 
   std::map<std::string, Member> members_;
   std::set<std::string> suspects_;

@@ -347,6 +347,29 @@ TEST(Membership, LoadVectorsReachEveryNode) {
   }
 }
 
+TEST(Membership, StorageRolesReachEveryNode) {
+  SimCluster cluster = converged_cluster(20, 0.05, 13);
+  cluster.node(7).set_storage_roles(true, true);
+  cluster.advance(30 * kSecondMs);
+  for (size_t i = 0; i < cluster.size(); ++i) {
+    bool seen = false;
+    for (const LoadVector& load : cluster.node(i).load_vectors()) {
+      if (load.node_id == cluster.node_id(7)) seen = load.storage_pinned && load.serving_storage;
+    }
+    EXPECT_TRUE(seen) << cluster.node_id(i);
+  }
+  // Stopping to serve spreads too (a newer stamp replaces the old flags).
+  cluster.node(7).set_storage_roles(true, false);
+  cluster.advance(30 * kSecondMs);
+  for (size_t i = 0; i < cluster.size(); ++i) {
+    for (const LoadVector& load : cluster.node(i).load_vectors()) {
+      if (load.node_id == cluster.node_id(7)) {
+        EXPECT_FALSE(load.serving_storage) << i;
+      }
+    }
+  }
+}
+
 TEST(Membership, TrafficPerNodeStaysBounded) {
   SimCluster cluster = converged_cluster(20, 0.0, 12);
   uint64_t before = cluster.total_bytes_sent();

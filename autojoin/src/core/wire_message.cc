@@ -56,10 +56,24 @@ bool read_update(ByteReader& reader, MemberUpdate& update) {
   return true;
 }
 
+constexpr uint8_t kLoadFlagStoragePinned = 1;
+constexpr uint8_t kLoadFlagServingStorage = 2;
+
+// Unknown bits are refused, not ignored: a peer setting them speaks another protocol.
+bool read_load_flags(ByteReader& reader, LoadVector& load) {
+  uint8_t flags = 0;
+  if (!reader.get_u8(flags)) return false;
+  if (flags & ~(kLoadFlagStoragePinned | kLoadFlagServingStorage)) return false;
+  load.storage_pinned = (flags & kLoadFlagStoragePinned) != 0;
+  load.serving_storage = (flags & kLoadFlagServingStorage) != 0;
+  return true;
+}
+
 bool read_load(ByteReader& reader, LoadVector& load) {
   return read_node_id(reader, load.node_id, false) && reader.get_u64(load.stamp) &&
          reader.get_u16(load.cores) && reader.get_u32(load.cpu_speed) &&
-         reader.get_u32(load.load_milli) && reader.get_u32(load.free_memory_mib);
+         reader.get_u32(load.load_milli) && reader.get_u32(load.free_memory_mib) &&
+         read_load_flags(reader, load);
 }
 
 // Parses the authenticated body (everything before the MAC).
@@ -116,7 +130,7 @@ size_t encoded_update_size(const MemberUpdate& update) {
 }
 
 size_t encoded_load_size(const LoadVector& load) {
-  return 1 + load.node_id.size() + 8 + 2 + 4 + 4 + 4;
+  return 1 + load.node_id.size() + 8 + 2 + 4 + 4 + 4 + 1;
 }
 
 size_t encoded_base_size(const WireMessage& message) {
@@ -149,6 +163,8 @@ std::vector<uint8_t> encode_wire_message(const WireMessage& message, const MacKe
     writer.put_u32(load.cpu_speed);
     writer.put_u32(load.load_milli);
     writer.put_u32(load.free_memory_mib);
+    writer.put_u8(static_cast<uint8_t>((load.storage_pinned ? kLoadFlagStoragePinned : 0) |
+                                       (load.serving_storage ? kLoadFlagServingStorage : 0)));
   }
   if (writer.size() + kMacBytes > kMaxMessageBytes) return {};
   MacTag tag = compute_mac(control_key, writer.bytes());

@@ -429,6 +429,45 @@ void ClusterSession::fill_status(api::StatusView& status, TimeMs now) {
   for (const auto& [name, count] : hello_counts_) out["hellos_" + name] = count;
 }
 
+StorageDecision ClusterSession::storage_decision(bool pinned, bool serving,
+                                                 bool waited_long_enough) {
+  std::map<std::string, LoadVector> loads;
+  for (const LoadVector& load : membership_.load_vectors()) loads[load.node_id] = load;
+
+  std::vector<StorageCandidate> live = {{config_.node_id, pinned, serving}};
+  // A member whose flags we have not heard yet might be serving: electing before we know
+  // could start a second server and move the storage away from running jobs.
+  bool all_flags_known = true;
+  for (const MemberInfo& member : membership_.members()) {
+    if (member.state == MemberState::dead) continue;
+    auto load = loads.find(member.node_id);
+    if (load == loads.end()) {
+      all_flags_known = false;
+      live.push_back({member.node_id, false, false});
+    } else {
+      live.push_back({member.node_id, load->second.storage_pinned, load->second.serving_storage});
+    }
+  }
+  bool settled = (membership_.synced() || waited_long_enough) && all_flags_known;
+  return choose_storage(config_.node_id, live, settled);
+}
+
+void ClusterSession::set_storage_roles(bool pinned, bool serving) {
+  membership_.set_storage_roles(pinned, serving);
+}
+
+std::string ClusterSession::mesh_address_text(const std::string& node_id) {
+  return format_ipv6(mesh_address_of(node_id));
+}
+
+std::string ClusterSession::mesh_prefix_text() const {
+  Ipv6Address prefix{};
+  std::copy(own_mesh_address_.begin(), own_mesh_address_.begin() + 6, prefix.begin());
+  return format_ipv6(prefix) + "/48";
+}
+
+bool ClusterSession::mesh_up() const { return mesh_.is_up(); }
+
 std::vector<api::NodeView> ClusterSession::node_views(TimeMs now, const api::NodeView& self_row) {
   std::map<std::string, LoadVector> loads;
   for (const LoadVector& load : membership_.load_vectors()) loads[load.node_id] = load;

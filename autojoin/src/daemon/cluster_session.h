@@ -17,6 +17,7 @@
 #include "core/cluster_secret.h"
 #include "core/hello_message.h"
 #include "core/membership.h"
+#include "core/storage_choice.h"
 #include "core/random_source.h"
 #include "mesh/udp_socket.h"
 #include "mesh/wireguard_keys.h"
@@ -81,6 +82,18 @@ class ClusterSession {
 
   /// Fills the cluster parts of `status` and returns the rows of `clusterlive nodes`.
   void fill_status(api::StatusView& status, TimeMs now);
+
+  /// The storage choice (core/storage_choice.h) of this node, from the live members'
+  /// gossiped flags and ours. Not settled (no election) until `waited_long_enough` or a member
+  /// table arrived, and every live member's flags are known.
+  StorageDecision storage_decision(bool pinned, bool serving, bool waited_long_enough);
+  /// Our storage flags, gossiped from now on.
+  void set_storage_roles(bool pinned, bool serving);
+  /// Mesh address text of `node_id`, e.g. "fd12:3456:789a:0:1:2:3:4".
+  std::string mesh_address_text(const std::string& node_id);
+  /// The cluster's mesh prefix, e.g. "fd12:3456:789a::/48".
+  std::string mesh_prefix_text() const;
+  bool mesh_up() const;
   std::vector<api::NodeView> node_views(TimeMs now, const api::NodeView& self_row);
 
   /// Deletes the mesh interface (the session ends).

@@ -101,6 +101,12 @@ Daemon::Daemon(DaemonOptions options)
   job_options.runtime_dir = options_.runtime_dir + "/jobs";
   job_options.shim_path = CLUSTERLIVE_JOB_SHIM_PATH;
   jobs_ = std::make_unique<JobManager>(job_options, job_random_);
+  if (options_.manage_storage && !options_.shared_root.empty()) {
+    StorageManagerOptions storage_options;
+    storage_options.helper_path = CLUSTERLIVE_STORAGE_HELPER_PATH;
+    storage_options.mount_point = options_.shared_root;
+    storage_ = std::make_unique<StorageManager>(storage_options);
+  }
   simple_poll_ = avahi_simple_poll_new();
   poll_ = avahi_simple_poll_get(simple_poll_);
 }
@@ -149,6 +155,15 @@ int Daemon::run() {
   if (!cmdline_error.empty()) log::warning("kernel command line: " + cmdline_error);
   kernel_parameters_ = parse_kernel_parameters(kernel_command_line_);
   for (const std::string& warning : kernel_parameters_.warnings) log::warning(warning);
+  if (kernel_parameters_.role) {
+    if (*kernel_parameters_.role == "storage") {
+      storage_pinned_ = true;
+      log::info("clusterlive.role=storage: this node is the preferred storage node");
+    } else {
+      log::warning("clusterlive.role=" + *kernel_parameters_.role +
+                   " is not a known role (known: storage); ignored");
+    }
+  }
 
   // Normally made by systemd (RuntimeDirectory=); made here too for other ways of starting.
   mkdir(options_.runtime_dir.c_str(), 0755);
@@ -300,6 +315,7 @@ void Daemon::on_session_timer(AvahiTimeout*, void* self) {
 void Daemon::on_load_timer(AvahiTimeout* timeout, void* self) {
   auto* daemon = static_cast<Daemon*>(self);
   daemon->sample_load();
+  daemon->update_storage();
   struct timeval next;
   avahi_elapse_time(&next, static_cast<unsigned>(kLoadSampleIntervalMs), 0);
   daemon->poll_->timeout_update(timeout, &next);
@@ -317,6 +333,43 @@ void Daemon::sample_load() {
   if (session_) {
     session_->set_load(cores_, cpu_speed_, load_.exported_load_milli(), free_memory_mib_);
   }
+}
+
+void Daemon::update_storage() {
+  if (!storage_) return;
+  StorageWanted wanted;
+  wanted.node_id = node_id_;
+  StorageDecision decision;
+  if (!session_) {
+    decision.reason = "no cluster: running alone";
+  } else if (!session_->mesh_up()) {
+    decision.reason = "the mesh is down";
+  } else {
+    session_->set_storage_roles(storage_pinned_, storage_->serving());
+    decision = session_->storage_decision(storage_pinned_, storage_->serving(),
+                                          uptime_ms() >= kStorageSettleMs);
+    wanted.serve = decision.serve_here;
+    wanted.serve_address = session_->mesh_address_text(node_id_);
+    wanted.serve_prefix = session_->mesh_prefix_text();
+    if (decision.mount_from) wanted.mount_address = session_->mesh_address_text(*decision.mount_from);
+  }
+  if (decision.reason != storage_decision_.reason) log::info("storage: " + decision.reason);
+  storage_decision_ = decision;
+  storage_mount_address_ = wanted.mount_address;
+  storage_->reconcile(wanted, now());
+  for (const std::string& line : storage_->take_log_lines()) log::info(line);
+  if (session_) session_->set_storage_roles(storage_pinned_, storage_->serving());
+}
+
+std::string Daemon::storage_unavailable_reason() const {
+  if (!storage_) return "";  // /cluster is provided another way (tests): JobManager checks it
+  if (!storage_mount_address_.empty() && storage_->mounted_from() == storage_mount_address_) {
+    return "";
+  }
+  std::string reason = "no storage node reachable: " + options_.shared_root + " is not mounted (" +
+                       (storage_decision_.reason.empty() ? "starting" : storage_decision_.reason);
+  if (!storage_->last_error().empty()) reason += "; " + storage_->last_error();
+  return reason + ")";
 }
 
 api::NodeView Daemon::self_row() {
@@ -348,11 +401,28 @@ api::StatusView Daemon::status() {
   status.uptime_ms = uptime_ms();
   status.mesh.interface = options_.mesh_interface;
   if (session_) session_->fill_status(status, now());
+  api::StorageView& storage = status.storage;
+  storage.mount_point = options_.shared_root;
+  storage.pinned = storage_pinned_;
+  storage.decision = storage_decision_.reason;
+  if (storage_decision_.mount_from) storage.server = *storage_decision_.mount_from;
+  if (storage_) {
+    storage.serving = storage_->serving();
+    storage.mounted = storage_unavailable_reason().empty();
+    storage.busy_with = storage_->busy_with();
+    storage.error = storage_->last_error();
+  }
   return status;
 }
 
 api::JobResult Daemon::run_job(const api::Caller& caller, const api::RunRequest& request) {
-  api::JobResult result = jobs_->run(caller, request);
+  api::JobResult result;
+  if (std::string reason = storage_unavailable_reason(); !reason.empty()) {
+    result.error_code = "failed";
+    result.error = reason + ": a job started here could never move, so it is not started";
+  } else {
+    result = jobs_->run(caller, request);
+  }
   if (result.ok) {
     log::info("job " + result.job.id + " (" + result.job.name + ") started for " +
               result.job.owner);
@@ -362,11 +432,22 @@ api::JobResult Daemon::run_job(const api::Caller& caller, const api::RunRequest&
   return result;
 }
 
-std::vector<api::JobView> Daemon::jobs() { return jobs_->list(); }
+std::vector<api::JobView> Daemon::jobs() {
+  if (!storage_unavailable_reason().empty()) return {};
+  return jobs_->list();
+}
 
-api::JobResult Daemon::job(const std::string& id) { return jobs_->get(id); }
+api::JobResult Daemon::job(const std::string& id) {
+  if (std::string reason = storage_unavailable_reason(); !reason.empty()) {
+    return api::JobResult{false, "failed", reason, {}};
+  }
+  return jobs_->get(id);
+}
 
 api::JobResult Daemon::kill_job(const api::Caller& caller, const std::string& id) {
+  if (std::string reason = storage_unavailable_reason(); !reason.empty()) {
+    return api::JobResult{false, "failed", reason, {}};
+  }
   api::JobResult result = jobs_->kill(caller, id);
   if (result.ok) log::info("job " + id + " killed at the request of uid " + std::to_string(caller.uid));
   return result;

@@ -17,6 +17,7 @@
 #include "core/load_smoother.h"
 #include "daemon/cluster_session.h"
 #include "jobs/job_manager.h"
+#include "storage/storage_manager.h"
 #include "mesh/command_runner.h"
 #include "sys/proc_stats.h"
 
@@ -32,6 +33,8 @@ struct DaemonOptions {
   std::string node_id;  ///< empty: the host name
   std::string shared_root = "/cluster";     ///< the shared storage mount ("" = not checked)
   std::string jobs_root = "/cluster/jobs";  ///< the shared job spool
+  /// Serve and mount /cluster automatically (off: tests that provide their own /cluster).
+  bool manage_storage = true;
 };
 
 class Daemon final : public api::Backend {
@@ -62,6 +65,10 @@ class Daemon final : public api::Backend {
   api::ClusterChange switch_to(const ClusterSecret& secret, const std::string& how);
   void rearm_session_timer();
   void sample_load();
+  void update_storage();
+  /// "" if jobs can use /cluster now; else why not (the job API then leaves /cluster alone:
+  /// a hard NFS mount of a dead server would hang the event loop).
+  std::string storage_unavailable_reason() const;
   api::NodeView self_row();
   int64_t uptime_ms() const;
 
@@ -99,6 +106,11 @@ class Daemon final : public api::Backend {
   uint16_t cores_ = 1;
   uint32_t cpu_speed_ = 0;
   uint32_t free_memory_mib_ = 0;
+
+  std::unique_ptr<StorageManager> storage_;
+  bool storage_pinned_ = false;
+  StorageDecision storage_decision_;
+  std::string storage_mount_address_;  ///< the storage node's mesh address, "" if none
 
   SeededRandom job_random_;
   std::unique_ptr<JobManager> jobs_;

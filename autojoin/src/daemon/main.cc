@@ -18,7 +18,11 @@ int main(int argc, char** argv) {
   app.add_option("--shared-root", options.shared_root,
                  "the shared storage mount a job needs (default /cluster; \"\" = not checked)");
   app.add_option("--jobs-root", options.jobs_root, "the shared job spool (default /cluster/jobs)");
+  bool no_storage = false;
+  app.add_flag("--no-storage", no_storage,
+               "do not serve or mount the shared storage (it is provided another way)");
   CLI11_PARSE(app, argc, argv);
+  options.manage_storage = !no_storage;
   clusterlive::Daemon daemon(options);
   return daemon.run();
 }

@@ -1,0 +1,56 @@
+// Which member serves the shared /cluster (NFSv4 over the mesh), decided by every node alone
+// from the same gossiped facts, so they all agree without a vote (issue 4, "Shared /cluster").
+//
+// The rules, in order:
+//   1. A storage node that is serving stays the storage node while it is live: a node joining
+//      later, whatever its id, never moves the storage (moving it would lose every job's files,
+//      which live in the server's memory).
+//   2. If several live nodes serve (two halves of a split cluster met again), the winner is a
+//      pinned one (`clusterlive.role=storage`) before an unpinned one, then the lowest node id.
+//      The others stop serving; their clients remount from the winner.
+//   3. If nobody serves, the pinned live node with the lowest id is elected, else the live node
+//      with the lowest id. Only once this node has settled (has the member table, or has waited
+//      long enough alone), so a booting node does not serve just because it has not yet heard
+//      of the others.
+// Pure: no I/O. The daemon feeds the live members' gossiped flags and carries out the decision.
+#pragma once
+
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace clusterlive {
+
+// --- Storage policy constants -------------------------------------------------
+
+/// How long a node that has not received any member table waits before it may elect itself,
+/// in milliseconds: long enough for mDNS, the hellos and a first sync to bring in the others
+/// (joins take 2-3 s here), short enough that a lone node gets its /cluster soon.
+constexpr int64_t kStorageSettleMs = 10'000;
+
+/// One live node (a member that is up or suspect, or this node) as the storage choice sees it.
+struct StorageCandidate {
+  std::string node_id;
+  bool pinned = false;   ///< booted with clusterlive.role=storage
+  bool serving = false;  ///< exports /cluster right now
+};
+
+struct StorageDecision {
+  /// The node whose export every node should mount; nullopt while there is none to mount yet
+  /// (nobody serves: either one is being elected, or it is this node and it is starting).
+  std::optional<std::string> mount_from;
+  /// True if this node should serve (start serving, or keep serving).
+  bool serve_here = false;
+  /// One line for the journal and `clusterlive status`, e.g. "node-a1 serves (elected)".
+  std::string reason;
+
+  bool operator==(const StorageDecision&) const = default;
+};
+
+/// The decision of node `self_id`. `live` holds every live node including this one (an entry
+/// for `self_id` is required; without one this node is treated as an unpinned, idle member).
+/// `settled`: this node has the member table, or has waited kStorageSettleMs.
+StorageDecision choose_storage(const std::string& self_id,
+                               const std::vector<StorageCandidate>& live, bool settled);
+
+}  // namespace clusterlive

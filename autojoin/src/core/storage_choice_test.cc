@@ -1,0 +1,87 @@
+#include "core/storage_choice.h"
+
+#include <gtest/gtest.h>
+
+#include <string>
+#include <vector>
+
+namespace clusterlive {
+namespace {
+
+StorageCandidate node(const std::string& id, bool pinned = false, bool serving = false) {
+  return StorageCandidate{id, pinned, serving};
+}
+
+TEST(ChooseStorage, NobodyServesAndNotSettledWaits) {
+  StorageDecision decision = choose_storage("node-b", {node("node-a"), node("node-b")}, false);
+  EXPECT_FALSE(decision.mount_from);
+  EXPECT_FALSE(decision.serve_here);
+  // Even the node that would be elected waits: it may not have heard of a lower id yet.
+  EXPECT_FALSE(choose_storage("node-a", {node("node-a"), node("node-b")}, false).serve_here);
+}
+
+TEST(ChooseStorage, SettledElectsTheLowestIdAndOnlyItServes) {
+  std::vector<StorageCandidate> live = {node("node-c"), node("node-a"), node("node-b")};
+  StorageDecision a = choose_storage("node-a", live, true);
+  EXPECT_TRUE(a.serve_here);
+  EXPECT_FALSE(a.mount_from) << "nothing to mount until the export is up";
+  EXPECT_NE(a.reason.find("lowest node id"), std::string::npos) << a.reason;
+  EXPECT_FALSE(choose_storage("node-b", live, true).serve_here);
+  EXPECT_FALSE(choose_storage("node-c", live, true).serve_here);
+}
+
+TEST(ChooseStorage, APinnedNodeIsElectedBeforeALowerId) {
+  std::vector<StorageCandidate> live = {node("node-a"), node("node-z", true), node("node-y", true)};
+  EXPECT_TRUE(choose_storage("node-y", live, true).serve_here);
+  EXPECT_FALSE(choose_storage("node-z", live, true).serve_here);
+  EXPECT_FALSE(choose_storage("node-a", live, true).serve_here);
+}
+
+TEST(ChooseStorage, EveryoneMountsTheServingNode) {
+  std::vector<StorageCandidate> live = {node("node-a"), node("node-b", false, true), node("node-c")};
+  for (const char* self : {"node-a", "node-b", "node-c"}) {
+    StorageDecision decision = choose_storage(self, live, false);
+    EXPECT_EQ(decision.mount_from, "node-b") << self;
+    EXPECT_EQ(decision.serve_here, std::string(self) == "node-b") << self;
+  }
+}
+
+TEST(ChooseStorage, ALowerOrPinnedNodeJoiningLaterNeverMovesTheStorage) {
+  std::vector<StorageCandidate> live = {node("node-m", false, true), node("node-0", true)};
+  StorageDecision newcomer = choose_storage("node-0", live, true);
+  EXPECT_FALSE(newcomer.serve_here);
+  EXPECT_EQ(newcomer.mount_from, "node-m");
+  EXPECT_TRUE(choose_storage("node-m", live, true).serve_here);
+}
+
+TEST(ChooseStorage, TwoServersAfterASplitTheLowestIdWinsAndTheOtherStops) {
+  std::vector<StorageCandidate> live = {node("node-b", false, true), node("node-a", false, true),
+                                        node("node-c")};
+  StorageDecision loser = choose_storage("node-b", live, true);
+  EXPECT_FALSE(loser.serve_here);
+  EXPECT_EQ(loser.mount_from, "node-a");
+  EXPECT_NE(loser.reason.find("also serve"), std::string::npos) << loser.reason;
+  EXPECT_TRUE(choose_storage("node-a", live, true).serve_here);
+  EXPECT_EQ(choose_storage("node-c", live, true).mount_from, "node-a");
+}
+
+TEST(ChooseStorage, TwoServersAPinnedOneWinsOverALowerId) {
+  std::vector<StorageCandidate> live = {node("node-a", false, true), node("node-q", true, true)};
+  EXPECT_FALSE(choose_storage("node-a", live, true).serve_here);
+  EXPECT_TRUE(choose_storage("node-q", live, true).serve_here);
+}
+
+TEST(ChooseStorage, TheServerGoneTheLowestLiveNodeIsElected) {
+  // node-a served and died: it is no longer in the live set.
+  std::vector<StorageCandidate> live = {node("node-b"), node("node-c")};
+  EXPECT_TRUE(choose_storage("node-b", live, true).serve_here);
+  EXPECT_FALSE(choose_storage("node-c", live, true).mount_from);
+}
+
+TEST(ChooseStorage, ALoneNodeWithoutItsOwnEntryElectsItselfOnceSettled) {
+  EXPECT_TRUE(choose_storage("node-a", {}, true).serve_here);
+  EXPECT_FALSE(choose_storage("node-a", {}, false).serve_here);
+}
+
+}  // namespace
+}  // namespace clusterlive

@@ -1,0 +1,99 @@
+#!/bin/bash
+# The shared /cluster on three nodes: they elect one storage node by themselves (the first
+# node up serves, as the others boot they find it serving; among nodes up together, the lowest
+# node id when nobody is pinned), it exports /cluster over the mesh only, every node mounts
+# it, and a job started on one node is seen, with its files, from the others. When the storage
+# node dies the others elect the next one and remount; when it comes back, even pinned with
+# clusterlive.role=storage, it does not take the storage back from the running one.
+. "$(dirname "$0")/common.sh"
+require_qemu
+NODES=3
+cluster_up "$NODES" --iso "$TEST_ISO"
+
+storage_of() { status_json "$1" | jq -c .storage; }
+# Usage: lowest_name K...   the smallest node id among nodes K...
+lowest_name() { for k in "$@"; do expected_name "$k"; done | sort | head -n 1; }
+number_of() { local k; for k in 1 2 3; do [ "$(expected_name "$k")" = "$1" ] && echo "$k"; done; }
+# Usage: all_mounted_from NAME K...   every node K... mounts /cluster from NAME
+all_mounted_from() {
+	local name="$1" k json
+	shift
+	for k in "$@"; do
+		json="$(storage_of "$k")" || return 1
+		[ "$(jq -r '"\(.mounted) \(.server)"' <<<"$json")" = "true $name" ] || return 1
+	done
+}
+as_user() { local k="$1"; shift; on "$k" runuser -u user -- env -C /home/user "$@"; }
+
+SERVER=""
+every_node_mounts_the_elected_storage_node() {
+	wait_until 180 "every node to list the others as up" all_up_among 1 2 3 || return 1
+	wait_until 60 "node 1 to name a storage node" eval '[ -n "$(storage_of 1 | jq -r .server)" ]' || return 1
+	SERVER="$(storage_of 1 | jq -r .server)"
+	wait_until 60 "every node to mount /cluster from $SERVER" all_mounted_from "$SERVER" 1 2 3 || return 1
+	local k serving=0
+	for k in 1 2 3; do
+		[ "$(storage_of "$k" | jq .serving)" = true ] && serving=$((serving + 1))
+	done
+	check "exactly one node serves (got $serving)" [ "$serving" -eq 1 ] || return 1
+	check "and it is $SERVER" [ "$(storage_of "$(number_of "$SERVER")" | jq .serving)" = true ]
+}
+
+nfs_listens_on_the_mesh_only() {
+	local k mesh listeners
+	k="$(number_of "$SERVER")"
+	mesh="$(status_json "$k" | jq -r .mesh.address)"
+	listeners="$(on "$k" ss -Hltn 'sport = :2049' | awk '{print $4}' | sort -u | tr '\n' ' ')"
+	check "nfsd listens on [$mesh]:2049 only (got: $listeners)" [ "$listeners" = "[$mesh]:2049 " ] || return 1
+	listeners="$(on "$k" ss -Hlnu 'sport = :111' ; on "$k" ss -Hlnt 'sport = :111')"
+	check "no rpcbind listens (got: $listeners)" [ -z "$listeners" ]
+}
+
+files_and_jobs_are_shared() {
+	local id out where
+	check "a file written on node 2" on 2 bash -c 'echo shared-text >/cluster/tmp/from-node-2' || return 1
+	out="$(on 3 cat /cluster/tmp/from-node-2)"
+	check "is read on node 3 (got: $out)" [ "$out" = shared-text ] || return 1
+	id="$(as_user 3 clusterlive run -d --name sharer -- sh -c 'echo out-of-3; echo from-job >/cluster/tmp/job-file')" || return 1
+	as_user 3 clusterlive wait "$id" || return 1
+	where="$(on 1 clusterlive ps --json | jq -r --arg id "$id" '.jobs[] | select(.id == $id) | "\(.home) \(.state)"')"
+	check "node 1 lists node 3's job (got: $where)" [ "$where" = "$(expected_name 3) exited" ] || return 1
+	out="$(as_user 2 clusterlive logs "$id")"
+	check "node 2 shows its output (got: $out)" [ "$out" = out-of-3 ] || return 1
+	out="$(on 1 cat /cluster/tmp/job-file)"
+	check "node 1 reads the file it wrote (got: $out)" [ "$out" = from-job ]
+}
+
+the_next_node_takes_over_when_the_storage_node_dies() {
+	local dead survivors=() k next start took out
+	dead="$(number_of "$SERVER")"
+	for k in 1 2 3; do [ "$k" != "$dead" ] && survivors+=("$k"); done
+	start="$(host_now)"
+	vc kill "$dead"
+	next="$(lowest_name "${survivors[@]}")"
+	wait_until 90 "nodes ${survivors[*]} to mount /cluster from $next" all_mounted_from "$next" "${survivors[@]}" || return 1
+	took="$(seconds_between "$start" "$(host_now)")"
+	record_figure storage_failover_s "$took"
+	out="$(as_user "${survivors[1]}" clusterlive run -- sh -c 'echo after-failover')"
+	check "a job runs again (got: $out)" [ "$out" = after-failover ] || return 1
+	SERVER="$next"
+	DEAD="$dead"
+}
+
+a_returning_pinned_node_does_not_take_the_storage_back() {
+	vc start "$DEAD" --append "clusterlive.role=storage" || return 1
+	wait_until 180 "node $DEAD to be up everywhere again" all_up_among 1 2 3 || return 1
+	wait_until 60 "all three to mount /cluster from $SERVER" all_mounted_from "$SERVER" 1 2 3 || return 1
+	local json
+	json="$(storage_of "$DEAD")"
+	check "node $DEAD is pinned and does not serve (got $json)" [ "$(jq -r '"\(.pinned) \(.serving)"' <<<"$json")" = "true false" ] || return 1
+	sleep 10
+	check "ten seconds later the storage has not moved" all_mounted_from "$SERVER" 1 2 3
+}
+
+run_test "every node mounts /cluster from the elected storage node" every_node_mounts_the_elected_storage_node
+run_test "nfsd listens on the mesh only, no rpcbind" nfs_listens_on_the_mesh_only
+run_test "files and jobs on /cluster are seen from every node" files_and_jobs_are_shared
+run_test "the next node takes over when the storage node dies" the_next_node_takes_over_when_the_storage_node_dies
+run_test "a returning pinned node does not take the storage back" a_returning_pinned_node_does_not_take_the_storage_back
+finish
