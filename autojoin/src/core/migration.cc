@@ -1,6 +1,10 @@
 #include "core/migration.h"
 
+#include <limits>
 #include <utility>
+
+#include "core/decimal.h"
+#include "core/node_id.h"
 
 namespace clusterlive {
 
@@ -10,6 +14,7 @@ static_assert(kMaxPrecopyRounds >= 1, "at least one pre-copy round when pre-copy
 static_assert(kParticipantRestoreTimeoutMs > kRestoreTimeoutMs,
               "the coordinator, holding the frozen original, should give up on a restore first");
 static_assert(kMinTransferBytesPerS >= 1000, "transfer_timeout_ms divides by bytes per ms");
+static_assert(kMemoryHeadroomPercent >= 100, "the restored copy needs at least the job's RSS");
 
 namespace {
 
@@ -63,6 +68,106 @@ TimeMs transfer_timeout_ms(uint64_t expected_pages) {
   return kTransferTimeoutBaseMs + static_cast<TimeMs>(pages * kPageBytes / kMinBytesPerMs);
 }
 
+// --- The records on /cluster ---------------------------------------------------------
+
+std::string format_commit_record(const CommitRecord& record) {
+  return record.node + " " + std::to_string(record.attempt) + "\n";
+}
+
+std::optional<CommitRecord> parse_commit_record(std::string_view text) {
+  if (text.size() > kMaxCommitRecordBytes) return std::nullopt;
+  if (!text.empty() && text.back() == '\n') text.remove_suffix(1);
+  size_t space = text.find(' ');
+  if (space == std::string_view::npos) return std::nullopt;  // "<node>" alone: the old form
+  std::string_view node = text.substr(0, space);
+  // parse_decimal refuses anything but digits, so a second space or a '\n' inside fails here.
+  std::optional<uint64_t> attempt = parse_decimal<uint64_t>(text.substr(space + 1), true);
+  if (!is_valid_node_id(node) || !attempt) return std::nullopt;
+  return CommitRecord{std::string(node), *attempt};
+}
+
+std::string prepared_record_name(uint64_t attempt) {
+  return std::string(kCommitRecordName) + "." + std::to_string(attempt);
+}
+
+std::string fenced_record_name(uint64_t attempt, std::string_view fencer) {
+  return "fenced." + std::to_string(attempt) + "." + std::string(fencer);
+}
+
+namespace {
+
+// The attempt a leftover of the job directory names: "location.<n>" or "fenced.<n>.<node>".
+std::optional<uint64_t> leftover_attempt(std::string_view name) {
+  const std::string prepared_prefix = std::string(kCommitRecordName) + ".";
+  constexpr std::string_view kFencedPrefix = "fenced.";
+  if (name.starts_with(prepared_prefix)) {
+    return parse_decimal<uint64_t>(name.substr(prepared_prefix.size()), true);
+  }
+  if (name.starts_with(kFencedPrefix)) {
+    name.remove_prefix(kFencedPrefix.size());
+    size_t dot = name.find('.');
+    if (dot == std::string_view::npos || !is_valid_node_id(name.substr(dot + 1))) {
+      return std::nullopt;
+    }
+    return parse_decimal<uint64_t>(name.substr(0, dot), true);
+  }
+  return std::nullopt;
+}
+
+// ceil(bytes / MiB) and floor(bytes / MiB), for figures in refusals.
+constexpr uint64_t kMiB = 1024 * 1024;
+uint64_t mib_up(uint64_t bytes) { return bytes / kMiB + (bytes % kMiB != 0 ? 1 : 0); }
+uint64_t mib_down(uint64_t bytes) { return bytes / kMiB; }
+
+}  // namespace
+
+std::optional<uint64_t> next_attempt(const CommitRecord& location,
+                                     const std::vector<std::string>& job_dir_entries) {
+  uint64_t highest = location.attempt;
+  for (const std::string& entry : job_dir_entries) {
+    std::optional<uint64_t> attempt = leftover_attempt(entry);
+    if (attempt && *attempt > highest) highest = *attempt;
+  }
+  if (highest == std::numeric_limits<uint64_t>::max()) return std::nullopt;
+  return highest + 1;
+}
+
+bool may_record_end(std::string_view location_text, std::string_view self_node,
+                    uint64_t self_attempt) {
+  std::optional<CommitRecord> record = parse_commit_record(location_text);
+  return record && record->node == self_node && record->attempt == self_attempt;
+}
+
+std::optional<std::string> memory_headroom_refusal(uint64_t job_rss_bytes,
+                                                   uint64_t target_available_bytes,
+                                                   std::string_view target_node) {
+  // rss * percent / 100, rounded up and saturated (an absurd RSS must refuse, not wrap).
+  constexpr uint64_t kMax = std::numeric_limits<uint64_t>::max();
+  uint64_t whole = job_rss_bytes / 100;
+  uint64_t part = ((job_rss_bytes % 100) * kMemoryHeadroomPercent + 99) / 100;
+  uint64_t needed =
+      whole > (kMax - part) / kMemoryHeadroomPercent ? kMax : whole * kMemoryHeadroomPercent + part;
+  if (target_available_bytes >= needed) return std::nullopt;
+  return std::string(target_node) + " has " + std::to_string(mib_down(target_available_bytes)) +
+         " MiB available, the job needs " + std::to_string(mib_up(needed)) + " MiB (" +
+         std::to_string(kMemoryHeadroomPercent) + " % of its " +
+         std::to_string(mib_up(job_rss_bytes)) + " MiB resident)";
+}
+
+std::string_view to_string(RenameResult result) {
+  switch (result) {
+    case RenameResult::done:
+      return "done";
+    case RenameResult::not_found:
+      return "not found";
+    case RenameResult::failed:
+      return "failed";
+  }
+  return "?";
+}
+
+// --- Pre-copy policy ------------------------------------------------------------------
+
 std::string_view to_string(PrecopyDecision decision) {
   switch (decision) {
     case PrecopyDecision::another_round:
@@ -75,6 +180,8 @@ std::string_view to_string(PrecopyDecision decision) {
       return "round limit";
     case PrecopyDecision::skipped_tiny_job:
       return "job tiny, no pre-copy";
+    case PrecopyDecision::skipped_no_dirty_tracking:
+      return "no dirty memory tracking, no pre-copy";
   }
   return "?";
 }
@@ -108,6 +215,8 @@ std::string_view to_string(MigrationPhase phase) {
   switch (phase) {
     case MigrationPhase::not_started:
       return "not started";
+    case MigrationPhase::prepare:
+      return "prepare";
     case MigrationPhase::preflight:
       return "preflight";
     case MigrationPhase::precopy:
@@ -120,6 +229,8 @@ std::string_view to_string(MigrationPhase phase) {
       return "commit";
     case MigrationPhase::committed:
       return "committed";
+    case MigrationPhase::aborting:
+      return "aborting";
     case MigrationPhase::aborted:
       return "aborted";
   }
@@ -128,6 +239,8 @@ std::string_view to_string(MigrationPhase phase) {
 
 std::string_view to_string(MigrationActionKind kind) {
   switch (kind) {
+    case MigrationActionKind::write_prepared_record:
+      return "write_prepared_record";
     case MigrationActionKind::run_preflight:
       return "run_preflight";
     case MigrationActionKind::precopy_round:
@@ -138,16 +251,20 @@ std::string_view to_string(MigrationActionKind kind) {
       return "restore_on_target";
     case MigrationActionKind::write_commit_record:
       return "write_commit_record";
+    case MigrationActionKind::stop_criu:
+      return "stop_criu";
     case MigrationActionKind::resume_source:
       return "resume_source";
     case MigrationActionKind::discard_target_copy:
       return "discard_target_copy";
+    case MigrationActionKind::fence_prepared_record:
+      return "fence_prepared_record";
+    case MigrationActionKind::read_commit_record:
+      return "read_commit_record";
     case MigrationActionKind::kill_source_copy:
       return "kill_source_copy";
     case MigrationActionKind::tell_target_to_resume:
       return "tell_target_to_resume";
-    case MigrationActionKind::read_commit_record:
-      return "read_commit_record";
     case MigrationActionKind::finished:
       return "finished";
   }
@@ -176,16 +293,41 @@ MigrationCoordinator::MigrationCoordinator(MigrationJob job) : job_(std::move(jo
 
 std::vector<MigrationAction> MigrationCoordinator::start(TimeMs now) {
   if (progress_.phase != MigrationPhase::not_started) return ignored();
+  // The prepared record goes first, before anything of the job reaches the target: from then
+  // on a target that loses us always finds something to fence (file comment).
+  enter(MigrationPhase::prepare, now, kPrepareTimeoutMs);
+  return {action(MigrationActionKind::write_prepared_record)};
+}
+
+std::vector<MigrationAction> MigrationCoordinator::on_record_prepared(TimeMs now) {
+  if (progress_.phase != MigrationPhase::prepare) return ignored();
   enter(MigrationPhase::preflight, now, kPreflightTimeoutMs);
   return {action(MigrationActionKind::run_preflight)};
 }
 
-std::vector<MigrationAction> MigrationCoordinator::on_preflight_ok(uint64_t resident_pages,
+std::vector<MigrationAction> MigrationCoordinator::on_prepare_failed(const std::string& reason,
+                                                                     TimeMs now) {
+  if (progress_.phase != MigrationPhase::prepare) return ignored();
+  return abort(with_cause("prepared record not written", reason), now);
+}
+
+std::vector<MigrationAction> MigrationCoordinator::on_preflight_ok(const PreflightFigures& figures,
                                                                    TimeMs now) {
   if (progress_.phase != MigrationPhase::preflight) return ignored();
-  resident_pages_ = resident_pages;
-  if (resident_pages <= kMinPrecopyPages) {
+  resident_pages_ = figures.resident_pages;
+  // Checked here too, whatever the pre-flight's own threshold: this is the one the migration
+  // relies on (kMemoryHeadroomPercent). Saturates rather than wraps on an absurd page count.
+  uint64_t rss_bytes =
+      resident_pages_ > UINT64_MAX / kPageBytes ? UINT64_MAX : resident_pages_ * kPageBytes;
+  if (std::optional<std::string> refusal =
+          memory_headroom_refusal(rss_bytes, figures.target_available_bytes, job_.target_node)) {
+    return abort(with_cause("preflight refused", *refusal), now);
+  }
+  if (resident_pages_ <= kMinPrecopyPages) {
     return begin_final_dump(PrecopyDecision::skipped_tiny_job, now);
+  }
+  if (!figures.precopy_available) {
+    return begin_final_dump(PrecopyDecision::skipped_no_dirty_tracking, now);
   }
   return begin_round(1, now);
 }
@@ -200,6 +342,7 @@ std::vector<MigrationAction> MigrationCoordinator::on_round_done(uint32_t round,
                                                                  uint64_t bytes_sent,
                                                                  uint64_t dirty_pages, TimeMs now) {
   if (progress_.phase != MigrationPhase::precopy || round != progress_.round) return ignored();
+  criu_running_ = false;
   count_transfer(bytes_sent, now);
   progress_.last_round_bytes = bytes_sent;
   PrecopyDecision decision = decide_after_round(round, dirty_pages, previous_dirty_pages_);
@@ -212,6 +355,7 @@ std::vector<MigrationAction> MigrationCoordinator::on_round_failed(uint32_t roun
                                                                    const std::string& reason,
                                                                    TimeMs now) {
   if (progress_.phase != MigrationPhase::precopy || round != progress_.round) return ignored();
+  criu_running_ = false;  // it answered, so it has exited
   // Fatal, as in p.haul: see the class comment.
   return abort(with_cause(step_name() + " failed", reason), now);
 }
@@ -219,6 +363,7 @@ std::vector<MigrationAction> MigrationCoordinator::on_round_failed(uint32_t roun
 std::vector<MigrationAction> MigrationCoordinator::on_final_dump_done(uint64_t bytes_sent,
                                                                       TimeMs now) {
   if (progress_.phase != MigrationPhase::final_dump) return ignored();
+  criu_running_ = false;
   count_transfer(bytes_sent, now);
   progress_.final_dump_bytes = bytes_sent;
   enter(MigrationPhase::restore, now, kRestoreTimeoutMs);
@@ -228,13 +373,14 @@ std::vector<MigrationAction> MigrationCoordinator::on_final_dump_done(uint64_t b
 std::vector<MigrationAction> MigrationCoordinator::on_final_dump_failed(const std::string& reason,
                                                                         TimeMs now) {
   if (progress_.phase != MigrationPhase::final_dump) return ignored();
+  criu_running_ = false;
   return abort(with_cause("final dump failed on " + job_.source_node, reason), now);
 }
 
 std::vector<MigrationAction> MigrationCoordinator::on_restore_done(TimeMs now) {
   if (progress_.phase != MigrationPhase::restore) return ignored();
   // Commit at once: every millisecond here is freeze time. From this action on nothing may
-  // abort until the write answers (class comment).
+  // abort until the rename's answer (or the record) says the target was not named.
   enter(MigrationPhase::commit, now, kCommitOverdueMs);
   return {action(MigrationActionKind::write_commit_record)};
 }
@@ -245,34 +391,78 @@ std::vector<MigrationAction> MigrationCoordinator::on_restore_failed(const std::
   return abort(with_cause("restore failed on " + job_.target_node, reason), now);
 }
 
-std::vector<MigrationAction> MigrationCoordinator::on_commit_record_written(TimeMs now) {
-  if (progress_.phase != MigrationPhase::commit) return ignored();
-
-  // ======================= POINT OF NO RETURN =======================
-  // The record names the target: the job is the target's. Nothing below undoes it, and no
-  // later event (target lost, tick, cancel) changes the outcome. The source copy goes first:
-  // it is stopped, and must never run again.
-  progress_.phase = MigrationPhase::committed;
-  deadline_.reset();
-  outcome_ = MigrationOutcome::committed;
-  if (progress_.freeze_started_at)
-    progress_.freeze_duration_ms = now - *progress_.freeze_started_at;
-  if (progress_.target_lost) {
-    reason_ =
-        with_cause("target " + job_.target_node + " lost during commit", target_lost_reason_) +
-        "; the job lives or dies with it";
+std::vector<MigrationAction> MigrationCoordinator::on_commit_result(RenameResult result,
+                                                                    const std::string& detail,
+                                                                    TimeMs now) {
+  // Only the rename's one answer, while nothing else about the record is out.
+  if (progress_.phase != MigrationPhase::commit || record_step_ != RecordStep::none) {
+    return ignored();
   }
-  return {action(MigrationActionKind::kill_source_copy),
-          action(MigrationActionKind::tell_target_to_resume),
-          finished(MigrationOutcome::committed, reason_)};
+  deadline_.reset();  // no longer overdue: what follows has its own retries
+  switch (result) {
+    case RenameResult::done:
+      return commit_point(now);
+    case RenameResult::not_found:
+      // Someone renamed the prepared record (the target fenced it), or our rename landed and
+      // NFS answered its retransmission: only `location` can tell which.
+      commit_failure_ = with_cause("the prepared record was gone", detail);
+      return read_record();
+    case RenameResult::failed:
+      // It may still land (EIO, a hung mount): fence it so it cannot, then decide.
+      commit_failure_ = detail;
+      return fence();
+  }
+  return ignored();
 }
 
-std::vector<MigrationAction> MigrationCoordinator::on_commit_record_failed(
-    const std::string& reason, TimeMs now) {
-  if (progress_.phase != MigrationPhase::commit) return ignored();
-  // The edge answers "failed" only when the record certainly does not name the target, so
-  // the job is still ours: undo as before the write.
-  return abort(with_cause("commit record not written", reason), now);
+std::vector<MigrationAction> MigrationCoordinator::on_fence_result(RenameResult result,
+                                                                   const std::string& /*detail*/,
+                                                                   TimeMs now) {
+  if (record_step_ != RecordStep::fence_out) return ignored();
+  record_step_ = RecordStep::none;
+  switch (result) {
+    case RenameResult::done:
+      // Our fence took the prepared record: no commit of this attempt can ever land.
+      fence_settled_ = true;
+      if (progress_.phase == MigrationPhase::commit) {
+        return abort(with_cause("commit record not written", commit_failure_), now);
+      }
+      return finish_abort_if_settled();
+    case RenameResult::not_found:
+      // Renamed by someone else (the target's fence, or our own commit): read and decide.
+      return read_record();
+    case RenameResult::failed:
+      // Not fenced, as far as we know: the commit might land yet. Try again; never guess.
+      record_step_ = RecordStep::fence_retry;
+      deadline_ = now + kRecordRereadIntervalMs;
+      return {};
+  }
+  return ignored();
+}
+
+std::vector<MigrationAction> MigrationCoordinator::on_commit_record_read(
+    const std::optional<CommitRecord>& record, TimeMs now) {
+  if (record_step_ != RecordStep::read_out) return ignored();
+  record_step_ = RecordStep::none;
+  if (!record) {
+    record_step_ = RecordStep::read_retry;
+    deadline_ = now + kRecordRereadIntervalMs;
+    return {};
+  }
+  return decide_by_record(*record, now);
+}
+
+std::vector<MigrationAction> MigrationCoordinator::on_criu_exited(TimeMs now) {
+  if (!awaiting_criu_exit_) return ignored();
+  awaiting_criu_exit_ = false;
+  criu_running_ = false;
+  // Decided by the record meanwhile (it named another node): that copy must not run.
+  if (progress_.phase != MigrationPhase::aborting) return {};
+  // Only now: a CRIU that was still seizing or freezing the job could have frozen it again
+  // after an earlier resume, or been left holding tasks a SIGCONT cannot reach.
+  std::vector<MigrationAction> actions = {resume_source(now)};
+  for (MigrationAction& next : finish_abort_if_settled()) actions.push_back(std::move(next));
+  return actions;
 }
 
 std::vector<MigrationAction> MigrationCoordinator::on_target_lost(const std::string& reason,
@@ -283,7 +473,8 @@ std::vector<MigrationAction> MigrationCoordinator::on_target_lost(const std::str
                  now);
   }
   if (progress_.phase == MigrationPhase::commit) {
-    // The write is out and may land: only its answer can tell whose the job is.
+    // The rename is out (or being settled) and may land: only the record can tell whose the
+    // job is.
     progress_.target_lost = true;
     target_lost_reason_ = reason;
     return {};
@@ -307,7 +498,18 @@ std::vector<MigrationAction> MigrationCoordinator::tick(TimeMs now) {
   if (before_commit_write()) {
     return abort(step_name() + " timed out after " + std::to_string(timeout_ms) + " ms", now);
   }
-  if (progress_.phase == MigrationPhase::commit) progress_.commit_overdue = true;
+  switch (record_step_) {
+    case RecordStep::fence_retry:
+      return fence();
+    case RecordStep::read_retry:
+      return read_record();
+    case RecordStep::none:
+      if (progress_.phase == MigrationPhase::commit) progress_.commit_overdue = true;
+      return {};
+    case RecordStep::fence_out:
+    case RecordStep::read_out:
+      return {};  // no deadline is set while these are out
+  }
   return {};
 }
 
@@ -317,6 +519,9 @@ std::vector<MigrationAction> MigrationCoordinator::begin_round(uint32_t round, T
   uint64_t expected_pages = round == 1 ? resident_pages_ : previous_dirty_pages_;
   enter(MigrationPhase::precopy, now, transfer_timeout_ms(expected_pages));
   progress_.round = round;
+  criu_running_ = true;
+  // A pre-dump freezes the job while it collects: a CRIU killed then may leave it frozen.
+  criu_touched_job_ = true;
   target_may_hold_copy_ = true;  // this round's images land there
   return {action(MigrationActionKind::precopy_round, round)};
 }
@@ -327,28 +532,118 @@ std::vector<MigrationAction> MigrationCoordinator::begin_final_dump(PrecopyDecis
   uint64_t expected_pages = progress_.round == 0 ? resident_pages_ : previous_dirty_pages_;
   enter(MigrationPhase::final_dump, now, transfer_timeout_ms(expected_pages));
   // Frozen from the moment we ask: a dump that fails or hangs may have stopped the job
-  // already, so every abort from here on resumes it (SIGCONT is harmless on a running job).
-  may_be_frozen_ = true;
+  // already, so every abort from here on resumes it (harmless on a running job).
+  criu_running_ = true;
+  criu_touched_job_ = true;
   progress_.freeze_started_at = now;
   target_may_hold_copy_ = true;
   return {action(MigrationActionKind::final_dump, progress_.round)};
 }
 
+// Called only when the record does not name the target: before the commit was asked for
+// (nobody else commits), or once a fence or a read proved it.
 std::vector<MigrationAction> MigrationCoordinator::abort(const std::string& reason, TimeMs now) {
+  progress_.phase = MigrationPhase::aborting;
+  deadline_.reset();
+  reason_ = reason;
+  std::vector<MigrationAction> actions;
+  if (criu_running_) {
+    // Never resume under a running CRIU: stop it, and resume on on_criu_exited.
+    awaiting_criu_exit_ = true;
+    actions.push_back(action(MigrationActionKind::stop_criu));
+  } else if (criu_touched_job_) {
+    actions.push_back(resume_source(now));
+  }
+  if (target_may_hold_copy_) actions.push_back(action(MigrationActionKind::discard_target_copy));
+  if (!fence_settled_) {
+    // Kill the attempt's prepared record for good, so that nothing can commit it later and a
+    // target deciding alone finds `location` naming us.
+    for (MigrationAction& next : fence()) actions.push_back(std::move(next));
+  }
+  for (MigrationAction& next : finish_abort_if_settled()) actions.push_back(std::move(next));
+  return actions;
+}
+
+std::vector<MigrationAction> MigrationCoordinator::finish_abort_if_settled() {
+  if (progress_.phase != MigrationPhase::aborting || awaiting_criu_exit_ || !fence_settled_) {
+    return {};
+  }
   progress_.phase = MigrationPhase::aborted;
   deadline_.reset();
   outcome_ = MigrationOutcome::aborted;
-  reason_ = reason;
-  std::vector<MigrationAction> actions;
-  if (may_be_frozen_) {
-    actions.push_back(action(MigrationActionKind::resume_source));
-    if (progress_.freeze_started_at) {
-      progress_.freeze_duration_ms = now - *progress_.freeze_started_at;
-    }
+  return {finished(MigrationOutcome::aborted, reason_)};
+}
+
+std::vector<MigrationAction> MigrationCoordinator::commit_point(TimeMs now) {
+  // ======================= POINT OF NO RETURN =======================
+  // The record names the target and this attempt: the job is the target's. Nothing below
+  // undoes it, and no later event (target lost, tick, cancel) changes the outcome. The source
+  // copy goes first: it is stopped, and must never run again.
+  progress_.phase = MigrationPhase::committed;
+  deadline_.reset();
+  record_step_ = RecordStep::none;
+  outcome_ = MigrationOutcome::committed;
+  if (progress_.freeze_started_at) {
+    progress_.freeze_duration_ms = now - *progress_.freeze_started_at;
   }
+  if (progress_.target_lost) {
+    reason_ =
+        with_cause("target " + job_.target_node + " lost during commit", target_lost_reason_) +
+        "; the job lives or dies with it";
+  }
+  return {action(MigrationActionKind::kill_source_copy),
+          action(MigrationActionKind::tell_target_to_resume),
+          finished(MigrationOutcome::committed, reason_)};
+}
+
+std::vector<MigrationAction> MigrationCoordinator::decide_by_record(const CommitRecord& record,
+                                                                    TimeMs now) {
+  if (record.node == job_.target_node && record.attempt == job_.attempt) {
+    // Our commit landed (its answer was lost or doubled). In the aborting phase this cannot
+    // happen (we never asked to commit), but the record is the arbiter all the same.
+    return commit_point(now);
+  }
+  // The prepared record is gone and `location` does not name this attempt's target: it can
+  // never be committed now.
+  fence_settled_ = true;
+  if (record.node == job_.source_node) {
+    if (progress_.phase == MigrationPhase::commit) {
+      return abort(with_cause("commit record not written", commit_failure_) +
+                       "; the record names " + record.node,
+                   now);
+    }
+    return finish_abort_if_settled();
+  }
+  // Another node (or the target by another attempt): neither copy of this attempt is named,
+  // so neither may run.
+  progress_.phase = MigrationPhase::aborted;
+  deadline_.reset();
+  outcome_ = MigrationOutcome::aborted;
+  reason_ = "the record names " + record.node + " attempt " + std::to_string(record.attempt) +
+            ", neither source nor target of attempt " + std::to_string(job_.attempt);
+  std::vector<MigrationAction> actions = {action(MigrationActionKind::kill_source_copy)};
   if (target_may_hold_copy_) actions.push_back(action(MigrationActionKind::discard_target_copy));
   actions.push_back(finished(MigrationOutcome::aborted, reason_));
   return actions;
+}
+
+std::vector<MigrationAction> MigrationCoordinator::fence() {
+  record_step_ = RecordStep::fence_out;
+  ++progress_.fences;
+  return {action(MigrationActionKind::fence_prepared_record)};
+}
+
+std::vector<MigrationAction> MigrationCoordinator::read_record() {
+  record_step_ = RecordStep::read_out;
+  ++progress_.record_reads;
+  return {action(MigrationActionKind::read_commit_record)};
+}
+
+MigrationAction MigrationCoordinator::resume_source(TimeMs now) {
+  if (progress_.freeze_started_at) {
+    progress_.freeze_duration_ms = now - *progress_.freeze_started_at;
+  }
+  return action(MigrationActionKind::resume_source);
 }
 
 std::vector<MigrationAction> MigrationCoordinator::ignored() {
@@ -379,6 +674,7 @@ std::string MigrationCoordinator::step_name() const {
 
 bool MigrationCoordinator::before_commit_write() const {
   switch (progress_.phase) {
+    case MigrationPhase::prepare:
     case MigrationPhase::preflight:
     case MigrationPhase::precopy:
     case MigrationPhase::final_dump:
@@ -389,17 +685,23 @@ bool MigrationCoordinator::before_commit_write() const {
   }
 }
 
-std::vector<MigrationAction> recover_coordinator(const MigrationJob& job,
-                                                 const std::optional<std::string>& record_names,
+std::vector<MigrationAction> recover_coordinator(const MigrationJob& job, RenameResult fence,
+                                                 const std::optional<CommitRecord>& record,
                                                  bool holds_copy, TargetCopy target_copy) {
-  // Never guess: an unreadable record leaves every copy as it is (stopped ones do no harm).
-  if (!record_names) return {action(MigrationActionKind::read_commit_record)};
-  const std::string& named = *record_names;
-  const std::string prefix = "recovered after a restart: the record names " + named;
+  // Never guess: a failed fence (the commit sent before the crash may still land) or an
+  // unreadable record leaves every copy as it is (stopped ones do no harm). Fence and read
+  // again; the fence's not_found is fine: someone renamed the prepared record, and the read
+  // after it says who won.
+  if (fence == RenameResult::failed || !record) {
+    return {action(MigrationActionKind::fence_prepared_record),
+            action(MigrationActionKind::read_commit_record)};
+  }
+  const std::string prefix = "recovered after a restart: the record names " + record->node +
+                             " attempt " + std::to_string(record->attempt);
   bool target_may_hold = target_copy != TargetCopy::absent;
 
   std::vector<MigrationAction> actions;
-  if (named == job.target_node) {
+  if (record->node == job.target_node && record->attempt == job.attempt) {
     // Committed before the crash. Our copy is not named: it must never run again.
     if (holds_copy) actions.push_back(action(MigrationActionKind::kill_source_copy));
     if (target_copy == TargetCopy::absent) {
@@ -415,7 +717,7 @@ std::vector<MigrationAction> recover_coordinator(const MigrationJob& job,
     return actions;
   }
   if (target_may_hold) actions.push_back(action(MigrationActionKind::discard_target_copy));
-  if (named == job.source_node) {
+  if (record->node == job.source_node) {
     if (!holds_copy) {
       // Our copy vanished (killed, or the node rebooted): not revived from the target's.
       actions.push_back(finished(MigrationOutcome::lost, prefix + ", which holds no copy"));
@@ -425,7 +727,8 @@ std::vector<MigrationAction> recover_coordinator(const MigrationJob& job,
     actions.push_back(finished(MigrationOutcome::aborted, prefix));
     return actions;
   }
-  // A third node: neither copy of this attempt is named, so neither may run.
+  // Another node, or the target by another attempt: neither copy of this attempt is named, so
+  // neither may run.
   if (holds_copy) actions.insert(actions.begin(), action(MigrationActionKind::kill_source_copy));
   actions.push_back(finished(MigrationOutcome::aborted, prefix + ", neither source nor target"));
   return actions;
@@ -435,6 +738,8 @@ std::vector<MigrationAction> recover_coordinator(const MigrationJob& job,
 
 std::string_view to_string(ParticipantPhase phase) {
   switch (phase) {
+    case ParticipantPhase::receiving:
+      return "receiving";
     case ParticipantPhase::restoring:
       return "restoring";
     case ParticipantPhase::restored:
@@ -449,10 +754,14 @@ std::string_view to_string(ParticipantPhase phase) {
 
 std::string_view to_string(ParticipantActionKind kind) {
   switch (kind) {
+    case ParticipantActionKind::start_restore:
+      return "start_restore";
     case ParticipantActionKind::resume_local_copy:
       return "resume_local_copy";
     case ParticipantActionKind::discard_local_copy:
       return "discard_local_copy";
+    case ParticipantActionKind::fence_prepared_record:
+      return "fence_prepared_record";
     case ParticipantActionKind::read_commit_record:
       return "read_commit_record";
     case ParticipantActionKind::finished:
@@ -469,14 +778,49 @@ std::string describe(const ParticipantAction& action) {
   return text;
 }
 
+std::optional<std::string> refuse_participant(const MigrationJob& request,
+                                              const std::vector<ParticipantEntry>& existing) {
+  for (const ParticipantEntry& entry : existing) {
+    if (entry.job_id != request.job_id) continue;
+    std::string held = request.job_id + " attempt " + std::to_string(entry.attempt);
+    if (entry.attempt >= request.attempt) {
+      // Attempts never repeat (next_attempt): this is a duplicate or a stale request, and a
+      // second participant could restore a second copy.
+      return "refused " + request.job_id + " attempt " + std::to_string(request.attempt) + ": " +
+             held + " already has a participant here";
+    }
+    if (!entry.decided) {
+      return "refused " + request.job_id + " attempt " + std::to_string(request.attempt) + ": " +
+             held + " is still undecided here (one cgroup per job)";
+    }
+  }
+  return std::nullopt;
+}
+
 MigrationParticipant::MigrationParticipant(MigrationJob job, TimeMs now)
-    : job_(std::move(job)), deadline_(now + kParticipantRestoreTimeoutMs) {}
+    : job_(std::move(job)), deadline_(now + kParticipantIdleTimeoutMs) {}
 
 MigrationParticipant MigrationParticipant::after_restart(MigrationJob job, TimeMs now) {
   MigrationParticipant participant(std::move(job), now);
   participant.phase_ = ParticipantPhase::restored;
-  participant.deadline_ = now;  // we remember nothing: ask the record at once
+  participant.deadline_ = now;  // we remember nothing: fence and read the record at once
   return participant;
+}
+
+void MigrationParticipant::on_heard_from_coordinator(TimeMs now) {
+  // Once deciding by the record we stay on that path (our fence may already have landed).
+  if (decided() || record_step_ != RecordStep::none) return;
+  rearm(now);
+}
+
+std::vector<ParticipantAction> MigrationParticipant::on_restore_request(TimeMs now) {
+  if (phase_ != ParticipantPhase::receiving || record_step_ != RecordStep::none) {
+    return ignored();
+  }
+  phase_ = ParticipantPhase::restoring;
+  // The coordinator now waits for us: the restore's own deadline, not the idle one.
+  deadline_ = now + kParticipantRestoreTimeoutMs;
+  return {participant_action(ParticipantActionKind::start_restore)};
 }
 
 std::vector<ParticipantAction> MigrationParticipant::on_restore_done(TimeMs now) {
@@ -487,14 +831,15 @@ std::vector<ParticipantAction> MigrationParticipant::on_restore_done(TimeMs now)
   if (phase_ != ParticipantPhase::restoring) return ignored();
   if (resume_when_restored_) return resume("resumed: the record names " + job_.target_node);
   phase_ = ParticipantPhase::restored;
-  if (!read_in_flight_) deadline_ = now + kParticipantDecisionTimeoutMs;
+  // We tell the coordinator now; it owes us an answer within the idle deadline.
+  if (record_step_ == RecordStep::none) rearm(now);
   return {};
 }
 
 std::vector<ParticipantAction> MigrationParticipant::on_restore_failed(const std::string& reason,
                                                                        TimeMs /*now*/) {
   if (phase_ != ParticipantPhase::restoring) return ignored();
-  return discard(with_cause("discarded: restore failed", reason));
+  return discard(MigrationOutcome::aborted, with_cause("discarded: restore failed", reason));
 }
 
 std::vector<ParticipantAction> MigrationParticipant::on_resume_request(TimeMs /*now*/) {
@@ -510,42 +855,77 @@ std::vector<ParticipantAction> MigrationParticipant::on_resume_request(TimeMs /*
 std::vector<ParticipantAction> MigrationParticipant::on_discard_request(TimeMs /*now*/) {
   // Once we know the record names us (resume_when_restored_), the record wins over a message.
   if (decided() || resume_when_restored_) return ignored();
-  return discard("discarded: asked by " + job_.source_node);
+  return discard(MigrationOutcome::aborted, "discarded: asked by " + job_.source_node);
 }
 
-std::vector<ParticipantAction> MigrationParticipant::on_commit_record_read(
-    const std::optional<std::string>& record_names, TimeMs now) {
-  if (!read_in_flight_) return ignored();
-  read_in_flight_ = false;
+std::vector<ParticipantAction> MigrationParticipant::on_fence_result(RenameResult result,
+                                                                     TimeMs now) {
+  if (record_step_ != RecordStep::fence_out) return ignored();
+  record_step_ = RecordStep::none;
   if (decided()) return ignored();  // a resume or discard request came first
-  if (!record_names) {
-    // Never guess: keep the stopped copy and ask again.
+  if (result == RenameResult::failed) {
+    // Not fenced as far as we know: a commit could still land after we read. Try again.
+    record_step_ = RecordStep::fence_retry;
     deadline_ = now + kRecordRereadIntervalMs;
     return {};
   }
-  if (*record_names == job_.target_node) {
-    if (phase_ == ParticipantPhase::restoring) {
-      resume_when_restored_ = true;
-      deadline_.reset();
-      return {};
-    }
-    return resume("resumed: the record names " + job_.target_node);
-  }
-  return discard("discarded: the record names " + *record_names);
-}
-
-std::vector<ParticipantAction> MigrationParticipant::tick(TimeMs now) {
-  if (decided() || read_in_flight_ || !deadline_ || now < *deadline_) return {};
-  // The coordinator is silent: decide by the record (fenced first, see the file comment).
-  deadline_.reset();
-  read_in_flight_ = true;
+  // done: the commit can no longer land; not_found: someone renamed it first. Either way the
+  // record is final now, and only what it names counts.
+  record_step_ = RecordStep::read_out;
   ++record_reads_;
   return {participant_action(ParticipantActionKind::read_commit_record)};
 }
 
+std::vector<ParticipantAction> MigrationParticipant::on_commit_record_read(
+    const std::optional<CommitRecord>& record, TimeMs now) {
+  if (record_step_ != RecordStep::read_out) return ignored();
+  record_step_ = RecordStep::none;
+  if (decided()) return ignored();  // a resume or discard request came first
+  if (!record) {
+    // Never guess: keep what we hold and read again (the fence already landed or lost).
+    record_step_ = RecordStep::read_retry;
+    deadline_ = now + kRecordRereadIntervalMs;
+    return {};
+  }
+  std::string named = record->node + " attempt " + std::to_string(record->attempt);
+  if (!names_us(*record))
+    return discard(MigrationOutcome::aborted, "discarded: the record names " + named);
+  switch (phase_) {
+    case ParticipantPhase::restoring:
+      resume_when_restored_ = true;
+      deadline_.reset();
+      return {};
+    case ParticipantPhase::restored:
+      return resume("resumed: the record names " + job_.target_node);
+    default:
+      // Committed without our restore: cannot happen (the coordinator commits only after we
+      // reported it), but then the job is nowhere.
+      return discard(MigrationOutcome::lost,
+                     "the record names " + named + ", but no copy was restored here");
+  }
+}
+
+std::vector<ParticipantAction> MigrationParticipant::tick(TimeMs now) {
+  if (decided() || !deadline_ || now < *deadline_) return {};
+  deadline_.reset();
+  if (record_step_ == RecordStep::read_retry) {
+    record_step_ = RecordStep::read_out;
+    ++record_reads_;
+    return {participant_action(ParticipantActionKind::read_commit_record)};
+  }
+  // The coordinator is silent (or our last fence failed): fence, then read (file comment).
+  record_step_ = RecordStep::fence_out;
+  ++fences_;
+  return {participant_action(ParticipantActionKind::fence_prepared_record)};
+}
+
 std::optional<TimeMs> MigrationParticipant::next_deadline() const {
-  if (decided() || read_in_flight_) return std::nullopt;
+  if (decided()) return std::nullopt;
   return deadline_;
+}
+
+ParticipantEntry MigrationParticipant::entry() const {
+  return ParticipantEntry{job_.job_id, job_.attempt, decided()};
 }
 
 std::vector<ParticipantAction> MigrationParticipant::resume(const std::string& reason) {
@@ -557,9 +937,10 @@ std::vector<ParticipantAction> MigrationParticipant::resume(const std::string& r
           participant_finished(outcome_, reason_)};
 }
 
-std::vector<ParticipantAction> MigrationParticipant::discard(const std::string& reason) {
+std::vector<ParticipantAction> MigrationParticipant::discard(MigrationOutcome outcome,
+                                                             const std::string& reason) {
   phase_ = ParticipantPhase::discarded;
-  outcome_ = MigrationOutcome::aborted;
+  outcome_ = outcome;
   reason_ = reason;
   deadline_.reset();
   return {participant_action(ParticipantActionKind::discard_local_copy),
@@ -573,6 +954,15 @@ std::vector<ParticipantAction> MigrationParticipant::ignored() {
 
 bool MigrationParticipant::decided() const {
   return phase_ == ParticipantPhase::resumed || phase_ == ParticipantPhase::discarded;
+}
+
+bool MigrationParticipant::names_us(const CommitRecord& record) const {
+  return record.node == job_.target_node && record.attempt == job_.attempt;
+}
+
+void MigrationParticipant::rearm(TimeMs now) {
+  if (phase_ == ParticipantPhase::restoring) return;  // the restore's deadline stands
+  deadline_ = now + kParticipantIdleTimeoutMs;
 }
 
 }  // namespace clusterlive
