@@ -24,14 +24,19 @@ all_mounted_from() {
 	done
 }
 as_user() { local k="$1"; shift; on "$k" runuser -u user -- env -C /home/user "$@"; }
-
-SERVER=""
+# Each case runs in a subshell: what one case learns for the next goes through a file.
+mkdir -p "$ARTIFACTS"
+STATE="$ARTIFACTS/case-state"
+: >"$STATE"
+remember() { printf '%s=%s\n' "$1" "$2" >>"$STATE"; }
+recall() { awk -F= -v k="$1" '$1 == k { v = $2 } END { print v }' "$STATE"; }
 every_node_mounts_the_elected_storage_node() {
 	wait_until 180 "every node to list the others as up" all_up_among 1 2 3 || return 1
+	local SERVER k serving=0
 	wait_until 60 "node 1 to name a storage node" eval '[ -n "$(storage_of 1 | jq -r .server)" ]' || return 1
 	SERVER="$(storage_of 1 | jq -r .server)"
+	remember server "$SERVER"
 	wait_until 60 "every node to mount /cluster from $SERVER" all_mounted_from "$SERVER" 1 2 3 || return 1
-	local k serving=0
 	for k in 1 2 3; do
 		[ "$(storage_of "$k" | jq .serving)" = true ] && serving=$((serving + 1))
 	done
@@ -41,7 +46,7 @@ every_node_mounts_the_elected_storage_node() {
 
 nfs_listens_on_the_mesh_only() {
 	local k mesh listeners
-	k="$(number_of "$SERVER")"
+	k="$(number_of "$(recall server)")"
 	mesh="$(status_json "$k" | jq -r .mesh.address)"
 	listeners="$(on "$k" ss -Hltn 'sport = :2049' | awk '{print $4}' | sort -u | tr '\n' ' ')"
 	check "nfsd listens on [$mesh]:2049 only (got: $listeners)" [ "$listeners" = "[$mesh]:2049 " ] || return 1
@@ -66,7 +71,8 @@ files_and_jobs_are_shared() {
 
 the_next_node_takes_over_when_the_storage_node_dies() {
 	local dead survivors=() k next start took out
-	dead="$(number_of "$SERVER")"
+	dead="$(number_of "$(recall server)")"
+	remember dead "$dead"
 	for k in 1 2 3; do [ "$k" != "$dead" ] && survivors+=("$k"); done
 	start="$(host_now)"
 	vc kill "$dead"
@@ -76,19 +82,19 @@ the_next_node_takes_over_when_the_storage_node_dies() {
 	record_figure storage_failover_s "$took"
 	out="$(as_user "${survivors[1]}" clusterlive run -- sh -c 'echo after-failover')"
 	check "a job runs again (got: $out)" [ "$out" = after-failover ] || return 1
-	SERVER="$next"
-	DEAD="$dead"
+	remember server "$next"
 }
 
 a_returning_pinned_node_does_not_take_the_storage_back() {
-	vc start "$DEAD" --append "clusterlive.role=storage" || return 1
-	wait_until 180 "node $DEAD to be up everywhere again" all_up_among 1 2 3 || return 1
-	wait_until 60 "all three to mount /cluster from $SERVER" all_mounted_from "$SERVER" 1 2 3 || return 1
-	local json
-	json="$(storage_of "$DEAD")"
-	check "node $DEAD is pinned and does not serve (got $json)" [ "$(jq -r '"\(.pinned) \(.serving)"' <<<"$json")" = "true false" ] || return 1
+	local dead server json
+	dead="$(recall dead)" server="$(recall server)"
+	vc start "$dead" --append "clusterlive.role=storage" || return 1
+	wait_until 180 "node $dead to be up everywhere again" all_up_among 1 2 3 || return 1
+	wait_until 60 "all three to mount /cluster from $server" all_mounted_from "$server" 1 2 3 || return 1
+	json="$(storage_of "$dead")"
+	check "node $dead is pinned and does not serve (got $json)" [ "$(jq -r '"\(.pinned) \(.serving)"' <<<"$json")" = "true false" ] || return 1
 	sleep 10
-	check "ten seconds later the storage has not moved" all_mounted_from "$SERVER" 1 2 3
+	check "ten seconds later the storage has not moved" all_mounted_from "$server" 1 2 3
 }
 
 run_test "every node mounts /cluster from the elected storage node" every_node_mounts_the_elected_storage_node

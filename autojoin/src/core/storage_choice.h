@@ -9,8 +9,8 @@
 //      pinned one (`clusterlive.role=storage`) before an unpinned one, then the lowest node id.
 //      The others stop serving; their clients remount from the winner.
 //   3. If nobody serves, the pinned live node with the lowest id is elected, else the live node
-//      with the lowest id. Only once this node has settled (has the member table, or has waited
-//      long enough alone), so a booting node does not serve just because it has not yet heard
+//      with the lowest id. Only once this node has settled (has run long enough to hear of the
+//      others, and knows every live member's flags), so a booting node does not serve just because it has not yet heard
 //      of the others.
 // Pure: no I/O. The daemon feeds the live members' gossiped flags and carries out the decision.
 #pragma once
@@ -23,8 +23,8 @@ namespace clusterlive {
 
 // --- Storage policy constants -------------------------------------------------
 
-/// How long a node that has not received any member table waits before it may elect itself,
-/// in milliseconds: long enough for mDNS, the hellos and a first sync to bring in the others
+/// How long a node waits after its start before it may take part in an election, in
+/// milliseconds: long enough for mDNS, the hellos and a first sync to bring in the others
 /// (joins take 2-3 s here), short enough that a lone node gets its /cluster soon.
 constexpr int64_t kStorageSettleMs = 10'000;
 
@@ -49,7 +49,7 @@ struct StorageDecision {
 
 /// The decision of node `self_id`. `live` holds every live node including this one (an entry
 /// for `self_id` is required; without one this node is treated as an unpinned, idle member).
-/// `settled`: this node has the member table, or has waited kStorageSettleMs.
+/// `settled`: this node has run kStorageSettleMs and knows every live member's flags.
 StorageDecision choose_storage(const std::string& self_id,
                                const std::vector<StorageCandidate>& live, bool settled);
 

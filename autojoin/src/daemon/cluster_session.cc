@@ -448,7 +448,9 @@ StorageDecision ClusterSession::storage_decision(bool pinned, bool serving,
       live.push_back({member.node_id, load->second.storage_pinned, load->second.serving_storage});
     }
   }
-  bool settled = (membership_.synced() || waited_long_enough) && all_flags_known;
+  // Not on the member table alone: nodes booted together need a few seconds to find each
+  // other, and a node elected too early would serve only to stop again.
+  bool settled = waited_long_enough && all_flags_known;
   return choose_storage(config_.node_id, live, settled);
 }
 

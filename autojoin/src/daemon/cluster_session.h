@@ -84,8 +84,8 @@ class ClusterSession {
   void fill_status(api::StatusView& status, TimeMs now);
 
   /// The storage choice (core/storage_choice.h) of this node, from the live members'
-  /// gossiped flags and ours. Not settled (no election) until `waited_long_enough` or a member
-  /// table arrived, and every live member's flags are known.
+  /// gossiped flags and ours. Not settled (no election) until `waited_long_enough` and every
+  /// live member's flags are known.
   StorageDecision storage_decision(bool pinned, bool serving, bool waited_long_enough);
   /// Our storage flags, gossiped from now on.
   void set_storage_roles(bool pinned, bool serving);

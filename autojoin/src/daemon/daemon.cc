@@ -345,8 +345,9 @@ void Daemon::update_storage() {
   } else if (!session_->mesh_up()) {
     decision.reason = "the mesh is down";
   } else {
-    session_->set_storage_roles(storage_pinned_, storage_->serving());
-    decision = session_->storage_decision(storage_pinned_, storage_->serving(),
+    storage_->poll(now());
+    session_->set_storage_roles(storage_pinned_, storage_->claims_serving());
+    decision = session_->storage_decision(storage_pinned_, storage_->claims_serving(),
                                           uptime_ms() >= kStorageSettleMs);
     wanted.serve = decision.serve_here;
     wanted.serve_address = session_->mesh_address_text(node_id_);
@@ -358,7 +359,7 @@ void Daemon::update_storage() {
   storage_mount_address_ = wanted.mount_address;
   storage_->reconcile(wanted, now());
   for (const std::string& line : storage_->take_log_lines()) log::info(line);
-  if (session_) session_->set_storage_roles(storage_pinned_, storage_->serving());
+  if (session_) session_->set_storage_roles(storage_pinned_, storage_->claims_serving());
 }
 
 std::string Daemon::storage_unavailable_reason() const {

@@ -139,6 +139,11 @@ void StorageManager::reap(TimeMs now) {
   running_line_.clear();
 }
 
+bool StorageManager::claims_serving() const {
+  bool unserving = running_pid_ >= 0 && !running_args_.empty() && running_args_[0] == "unserve";
+  return serving_ && !unserving;
+}
+
 void StorageManager::reconcile(const StorageWanted& wanted, TimeMs now) {
   reap(now);
   if (running_pid_ >= 0) return;

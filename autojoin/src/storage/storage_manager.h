@@ -53,8 +53,15 @@ class StorageManager {
   /// settled before mounting). Never blocks. Call about once a second.
   void reconcile(const StorageWanted& wanted, TimeMs now);
 
+  /// Reaps the running action if it has ended (or kills it once it took too long). Call
+  /// before deciding, so the decision sees what is in place now.
+  void poll(TimeMs now) { reap(now); }
+
   /// True once this node exports /cluster (the serve action succeeded, or it was already).
   bool serving() const { return serving_; }
+  /// What this node claims to the others: serving, and not on its way out. Deciding with
+  /// serving() while an unserve runs would see our own old claim and serve again.
+  bool claims_serving() const;
   /// The mesh address /cluster is mounted from; "" if not mounted.
   const std::string& mounted_from() const { return mounted_from_; }
   /// The running action's command line, "" if none.

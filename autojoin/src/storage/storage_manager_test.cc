@@ -166,6 +166,20 @@ TEST_F(StorageManagerTest, PicksUpWhatIsInPlaceAndUndoesWhatIsNoLongerWanted) {
   EXPECT_EQ(calls(), "unserve\nunmount\n");
 }
 
+TEST_F(StorageManagerTest, ANodeOnItsWayOutNoLongerClaimsToServe) {
+  dir_.write("exports", "/srv/cluster fd12::/48(rw)\n");
+  dir_.write("sleep", "1");
+  StorageManager manager(options_);
+  EXPECT_TRUE(manager.claims_serving());
+  StorageWanted nothing{};
+  manager.reconcile(nothing, 0);
+  ASSERT_NE(manager.busy_with().find("unserve"), std::string::npos);
+  EXPECT_TRUE(manager.serving()) << "the export is still up";
+  EXPECT_FALSE(manager.claims_serving()) << "but deciding on it would serve again";
+  finish(manager, nothing, 0);
+  EXPECT_FALSE(manager.claims_serving());
+}
+
 TEST_F(StorageManagerTest, AnotherServerReplacesTheMount) {
   dir_.write("mountinfo", kNfsLine);
   StorageManager manager(options_);
