@@ -114,6 +114,7 @@ void StorageManager::reap(TimeMs now) {
   bool ok = done == running_pid_ && WIFEXITED(status) && WEXITSTATUS(status) == 0;
   const std::string& action = running_args_.at(0);
   if (ok) {
+    if (action == "standby") standing_by_on_ = running_args_.at(1);
     if (action == "serve") serving_ = true;
     if (action == "unserve") serving_ = false;
     if (action == "mount") mounted_from_ = running_args_.at(1);
@@ -147,6 +148,10 @@ bool StorageManager::claims_serving() const {
 void StorageManager::reconcile(const StorageWanted& wanted, TimeMs now) {
   reap(now);
   if (running_pid_ >= 0) return;
+  if (!wanted.serve_address.empty() && standing_by_on_ != wanted.serve_address) {
+    start({"standby", wanted.serve_address}, now);
+    return;
+  }
   if (wanted.serve && !serving_) {
     start({"serve", wanted.serve_address, wanted.serve_prefix}, now);
     return;

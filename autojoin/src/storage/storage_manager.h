@@ -35,7 +35,9 @@ struct StorageManagerOptions {
 /// What this node should do, from the storage decision.
 struct StorageWanted {
   bool serve = false;
-  std::string serve_address;  ///< our mesh address (serve)
+  /// Our mesh address: nfsd stands by on it (exporting nothing) as soon as it is set, so an
+  /// elected node serves at once, without nfsd's grace period. "" = no mesh yet.
+  std::string serve_address;
   std::string serve_prefix;   ///< the mesh prefix, e.g. "fd12:3456:789a::/48" (serve)
   std::string mount_address;  ///< the storage node's mesh address; "" = nothing to mount
   std::string node_id;        ///< our node id (the NFS client's identity)
@@ -79,6 +81,7 @@ class StorageManager {
 
   StorageManagerOptions options_;
   bool serving_ = false;
+  std::string standing_by_on_;  ///< the address nfsd stands by on, "" before standby
   std::string mounted_from_;
 
   pid_t running_pid_ = -1;

@@ -64,11 +64,11 @@ class StorageManagerTest : public ::testing::Test {
     return text.str();
   }
 
-  // Calls reconcile until the running action is done (bounded), at time `now`.
-  void finish(StorageManager& manager, const StorageWanted& wanted, TimeMs now) {
+  // Polls until the running action is done (bounded), at time `now`; starts nothing.
+  void finish(StorageManager& manager, const StorageWanted&, TimeMs now) {
     for (int i = 0; i < 500 && !manager.busy_with().empty(); ++i) {
       std::this_thread::sleep_for(std::chrono::milliseconds(10));
-      manager.reconcile(wanted, now);
+      manager.poll(now);
     }
     ASSERT_TRUE(manager.busy_with().empty()) << "the helper never finished";
   }
@@ -88,20 +88,25 @@ TEST_F(StorageManagerTest, ServesFirstThenMountsOneActionAtATime) {
   EXPECT_EQ(manager.mounted_from(), "");
 
   manager.reconcile(serve_and_mount(), 0);
-  EXPECT_NE(manager.busy_with().find("serve fd12::1 fd12::/48"), std::string::npos);
+  EXPECT_NE(manager.busy_with().find("standby fd12::1"), std::string::npos);
   manager.reconcile(serve_and_mount(), 0);  // still running or just done: no second start
+  finish(manager, serve_and_mount(), 0);
+  EXPECT_FALSE(manager.serving()) << "standing by is not serving";
+
+  manager.reconcile(serve_and_mount(), 0);
+  EXPECT_NE(manager.busy_with().find("serve fd12::1 fd12::/48"), std::string::npos);
   finish(manager, serve_and_mount(), 0);
   EXPECT_TRUE(manager.serving());
 
   manager.reconcile(serve_and_mount(), 0);
   finish(manager, serve_and_mount(), 0);
   EXPECT_EQ(manager.mounted_from(), "fd12::1");
-  EXPECT_EQ(calls(), "serve fd12::1 fd12::/48\nmount fd12::1 node-a\n");
+  EXPECT_EQ(calls(), "standby fd12::1\nserve fd12::1 fd12::/48\nmount fd12::1 node-a\n");
 
   // Reached: nothing more is started.
   manager.reconcile(serve_and_mount(), 0);
   EXPECT_EQ(manager.busy_with(), "");
-  EXPECT_EQ(manager.take_log_lines().size(), 4u);  // two starts, two "done"
+  EXPECT_EQ(manager.take_log_lines().size(), 6u);  // three starts, three "done"
 }
 
 TEST_F(StorageManagerTest, ReconcileDoesNotWaitForTheHelper) {
@@ -112,6 +117,8 @@ TEST_F(StorageManagerTest, ReconcileDoesNotWaitForTheHelper) {
   manager.reconcile(serve_and_mount(), 0);
   EXPECT_LT(std::chrono::steady_clock::now() - before, std::chrono::milliseconds(500));
   EXPECT_FALSE(manager.busy_with().empty());
+  finish(manager, serve_and_mount(), 0);  // standby
+  manager.reconcile(serve_and_mount(), 0);
   EXPECT_FALSE(manager.serving()) << "serving only once the helper succeeded";
   finish(manager, serve_and_mount(), 0);
   EXPECT_TRUE(manager.serving());
@@ -201,7 +208,8 @@ TEST_F(StorageManagerTest, AMissingHelperIsAClearError) {
 }
 
 TEST(StorageHelper, RefusesBadUsageWithoutTouchingAnything) {
-  for (const char* arguments : {"", "serve", "serve fd12::1", "mount fd12::1", "format"}) {
+  for (const char* arguments :
+       {"", "standby", "serve", "serve fd12::1", "mount fd12::1", "unmount now", "format"}) {
     std::string command = std::string(STORAGE_HELPER) + " " + arguments + " 2>/dev/null";
     int status = std::system(command.c_str());
     EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 1) << arguments;
