@@ -184,9 +184,9 @@ void wire_message_seeds() {
   std::vector<uint8_t> tampered = encoded(m.ack);
   tampered[tampered.size() / 2] ^= 0x01;
   write_seed(target, "raw_near_tampered", with_mode(kModeRaw, tampered));
-  std::vector<uint8_t> version_2 = encoded(m.ack);
-  version_2[0] = 2;
-  write_seed(target, "raw_near_version_2", with_mode(kModeRaw, version_2));
+  std::vector<uint8_t> next_version = encoded(m.ack);
+  next_version[0] = kWireProtocolVersion + 1;
+  write_seed(target, "raw_near_next_version", with_mode(kModeRaw, next_version));
   std::vector<uint8_t> trailing = body(m.sync_request);
   trailing.push_back(0);
   write_seed(target, "signed_near_trailing_byte", with_mode(kModeSigned, trailing));
