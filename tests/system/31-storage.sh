@@ -4,7 +4,8 @@
 # node id when nobody is pinned), it exports /cluster over the mesh only, every node mounts
 # it, and a job started on one node is seen, with its files, from the others. When the storage
 # node dies the others elect the next one and remount; when it comes back, even pinned with
-# clusterlive.role=storage, it does not take the storage back from the running one.
+# clusterlive.role=storage, it does not take the storage back from the running one. A job
+# whose node dies is shown as unreachable (not running, not ended) by the others.
 . "$(dirname "$0")/common.sh"
 require_qemu
 NODES=3
@@ -97,9 +98,22 @@ a_returning_pinned_node_does_not_take_the_storage_back() {
 	check "ten seconds later the storage has not moved" all_mounted_from "$server" 1 2 3
 }
 
+a_job_on_a_dead_node_is_shown_unreachable() {
+	local server k victim="" id state
+	server="$(number_of "$(recall server)")"
+	for k in 1 2 3; do [ "$k" != "$server" ] && victim="$k"; done
+	id="$(as_user "$victim" clusterlive run -d --name stranded -- sleep 600)" || return 1
+	wait_until 30 "the job to run on node $victim" eval '[ "$(on "$server" clusterlive ps --json | jq -r --arg id "$id" ".jobs[] | select(.id == \$id) | .state")" = running ]' || return 1
+	vc kill "$victim"
+	wait_until 30 "node $server to show the job unreachable" eval '[ "$(on "$server" clusterlive ps --json | jq -r --arg id "$id" ".jobs[] | select(.id == \$id) | .state")" = unreachable ]' || return 1
+	state="$(on "$server" clusterlive ps --json | jq -r --arg id "$id" '.jobs[] | select(.id == $id) | .where')"
+	check "ps still says where it was (got $state)" [ "$state" = "$(expected_name "$victim")" ]
+}
+
 run_test "every node mounts /cluster from the elected storage node" every_node_mounts_the_elected_storage_node
 run_test "nfsd listens on the mesh only, no rpcbind" nfs_listens_on_the_mesh_only
 run_test "files and jobs on /cluster are seen from every node" files_and_jobs_are_shared
 run_test "the next node takes over when the storage node dies" the_next_node_takes_over_when_the_storage_node_dies
 run_test "a returning pinned node does not take the storage back" a_returning_pinned_node_does_not_take_the_storage_back
+run_test "a job on a dead node is shown unreachable" a_job_on_a_dead_node_is_shown_unreachable
 finish

@@ -115,9 +115,11 @@ constexpr const char* kJobsDirectory = "/cluster/jobs";
 constexpr const char* kJobStdoutFile = "stdout";
 constexpr const char* kJobStderrFile = "stderr";
 
-/// JobView::state values. A job is "running" or "migrating" until it has ended; then it is
+/// JobView::state values. A job is "running", "migrating" or "unreachable" (its node is not a
+/// live member now: crashed, or cut off and maybe coming back) until it has ended; then it is
 /// "exited" (exit_code set), "killed" (signal set) or "lost" (no node runs it any more).
 constexpr const char* kJobRunning = "running";
+constexpr const char* kJobUnreachable = "unreachable";
 constexpr const char* kJobMigrating = "migrating";
 constexpr const char* kJobExited = "exited";
 constexpr const char* kJobKilled = "killed";
@@ -131,7 +133,7 @@ struct JobView {
   std::string owner;             ///< user name (uid as text when unknown)
   std::string home;              ///< node the job was started on
   std::string where;             ///< node running it now ("" once it ended)
-  std::string state;             ///< kJobRunning, kJobMigrating, kJobExited, kJobKilled, kJobLost
+  std::string state;  ///< kJobRunning, kJobMigrating, kJobUnreachable, kJobExited, kJobKilled, kJobLost
   std::optional<int> exit_code;  ///< when state == "exited"
   std::optional<int> signal;     ///< when state == "killed": the signal that ended it
   double cpu_percent = 0;        ///< of one core, last few seconds

@@ -606,6 +606,25 @@ TEST_F(CliJobTest, WaitExitsWithTheJobsStatus) {
   EXPECT_EQ(missing.err, "clusterlive: no job j-99999999\n");
 }
 
+TEST_F(CliJobTest, WaitKeepsWaitingWhileTheJobsNodeIsUnreachable) {
+  int looks = 0;
+  api::JobView& job = backend_.job_views[0];
+  job.where = "node-c10003";
+  backend_.on_job_call = [&](FakeBackend&) {
+    ++looks;
+    if (looks == 2) job.state = api::kJobUnreachable;  // its node is cut off...
+    if (looks == 5) job.state = api::kJobRunning;      // ...and back
+    if (looks == 7) end(job, 4);
+  };
+  Outcome r = call({"wait", "j-3f9a0c12"});
+  EXPECT_EQ(r.code, 4) << "unreachable is not an end";
+  EXPECT_EQ(r.err,
+            "clusterlive: job j-3f9a0c12's node node-c10003 is unreachable; waiting for it to "
+            "come back\n"
+            "clusterlive: job j-3f9a0c12 is running again\n");
+  EXPECT_EQ(looks, 7);
+}
+
 TEST_F(CliJobTest, WaitWhenTheJobVanishes) {
   backend_.on_job_call = [&](FakeBackend& b) {
     if (b.job_calls == 2) b.job_views.clear();

@@ -160,10 +160,21 @@ WatchResult watch_job(api::Client& client, api::JobView job, const Watch& watch,
   bool kill_error_shown = false;
   bool contact_lost = false;
   Clock::time_point contact_lost_at{};
+  bool unreachable_told = false;
 
   for (;;) {
     bool more_output = output && output->copy(kStreamBytesPerLook);
     if (job.ended()) break;
+    // Its node may be cut off and come back, with the job still running: keep waiting, and
+    // say why nothing happens.
+    if (job.state == api::kJobUnreachable && !unreachable_told) {
+      unreachable_told = true;
+      io.err << "clusterlive: job " << id << "'s node " << terminal_safe(job.where)
+             << " is unreachable; waiting for it to come back\n";
+    } else if (job.state != api::kJobUnreachable && unreachable_told) {
+      unreachable_told = false;
+      io.err << "clusterlive: job " << id << " is " << terminal_safe(job.state) << " again\n";
+    }
 
     int interrupts = watch.interrupts ? watch.interrupts->count() : 0;
     if (interrupts > interrupts_handled) {

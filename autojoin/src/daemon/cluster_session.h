@@ -94,6 +94,10 @@ class ClusterSession {
   /// The cluster's mesh prefix, e.g. "fd12:3456:789a::/48".
   std::string mesh_prefix_text() const;
   bool mesh_up() const;
+  /// What membership knows of `node_id`, if anything.
+  std::optional<MemberInfo> member(const std::string& node_id) const {
+    return membership_.member(node_id);
+  }
   std::vector<api::NodeView> node_views(TimeMs now, const api::NodeView& self_row);
 
   /// Deletes the mesh interface (the session ends).

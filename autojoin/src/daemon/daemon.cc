@@ -433,16 +433,27 @@ api::JobResult Daemon::run_job(const api::Caller& caller, const api::RunRequest&
   return result;
 }
 
+// The spool says which node runs a job; only membership knows whether that node is there.
+void Daemon::mark_unreachable(api::JobView& job) {
+  if (job.state != api::kJobRunning || job.where.empty() || job.where == node_id_) return;
+  std::optional<MemberInfo> member = session_ ? session_->member(job.where) : std::nullopt;
+  if (!member || member->state == MemberState::dead) job.state = api::kJobUnreachable;
+}
+
 std::vector<api::JobView> Daemon::jobs() {
   if (!storage_unavailable_reason().empty()) return {};
-  return jobs_->list();
+  std::vector<api::JobView> jobs = jobs_->list();
+  for (api::JobView& job : jobs) mark_unreachable(job);
+  return jobs;
 }
 
 api::JobResult Daemon::job(const std::string& id) {
   if (std::string reason = storage_unavailable_reason(); !reason.empty()) {
     return api::JobResult{false, "failed", reason, {}};
   }
-  return jobs_->get(id);
+  api::JobResult result = jobs_->get(id);
+  if (result.ok) mark_unreachable(result.job);
+  return result;
 }
 
 api::JobResult Daemon::kill_job(const api::Caller& caller, const std::string& id) {

@@ -69,6 +69,7 @@ class Daemon final : public api::Backend {
   /// "" if jobs can use /cluster now; else why not (the job API then leaves /cluster alone:
   /// a hard NFS mount of a dead server would hang the event loop).
   std::string storage_unavailable_reason() const;
+  void mark_unreachable(api::JobView& job);
   api::NodeView self_row();
   int64_t uptime_ms() const;
 
