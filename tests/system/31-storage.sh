@@ -81,6 +81,11 @@ the_next_node_takes_over_when_the_storage_node_dies() {
 	wait_until 90 "nodes ${survivors[*]} to mount /cluster from $next" all_mounted_from "$next" "${survivors[@]}" || return 1
 	took="$(seconds_between "$start" "$(host_now)")"
 	record_figure storage_failover_s "$took"
+	for k in "${survivors[@]}"; do
+		log "  node $k, storage since the kill:"
+		on "$k" journalctl -u clusterlived --since "-$((${took%.*} + 10))s" -o short-monotonic --no-pager |
+			grep -E 'storage|dead' | sed 's/^/    /'
+	done
 	out="$(as_user "${survivors[1]}" clusterlive run -- sh -c 'echo after-failover')"
 	check "a job runs again (got: $out)" [ "$out" = after-failover ] || return 1
 	remember server "$next"

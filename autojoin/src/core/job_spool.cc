@@ -55,13 +55,4 @@ std::optional<JobEnd> parse_job_end(std::string_view text) {
   return end;
 }
 
-std::string format_location(std::string_view node_id) { return std::string(node_id) + "\n"; }
-
-std::optional<std::string> parse_location(std::string_view text) {
-  if (text.empty() || text.back() != '\n') return std::nullopt;
-  text.remove_suffix(1);
-  if (!is_valid_node_id(text)) return std::nullopt;
-  return std::string(text);
-}
-
 }  // namespace clusterlive

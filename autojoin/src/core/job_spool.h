@@ -5,7 +5,8 @@
 //   /cluster/jobs/<id>/job.json   what was started, by whom, where (written once, at start)
 //   /cluster/jobs/<id>/stdout     its standard output (owned by the job's user, 0600)
 //   /cluster/jobs/<id>/stderr     its standard error (same)
-//   /cluster/jobs/<id>/location   the node that runs it: the commit record of a migration,
+//   /cluster/jobs/<id>/location   "<node> <attempt>": the node that runs it, the commit record
+//                                 of migration.h (format_commit_record; attempt 0 at start),
 //                                 replaced by an atomic rename only
 //   /cluster/jobs/<id>/end        how it ended, e.g. "exited 0" or "killed 9" (atomic rename)
 // The directory and everything but stdout/stderr belong to root. The job's environment is
@@ -47,10 +48,5 @@ std::string format_job_end(const JobEnd& end);
 /// Parses the end file; nullopt unless it is exactly one of those two forms (a code of
 /// 0..255, a signal of 1..64).
 std::optional<JobEnd> parse_job_end(std::string_view text);
-
-/// The content of a location file: the node id and a newline.
-std::string format_location(std::string_view node_id);
-/// The node id in a location file; nullopt when it is not a valid node id.
-std::optional<std::string> parse_location(std::string_view text);
 
 }  // namespace clusterlive

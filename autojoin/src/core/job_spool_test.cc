@@ -45,12 +45,5 @@ TEST(JobEnd, RejectsAnythingElse) {
   }
 }
 
-TEST(Location, RoundTripsNodeIdsOnly) {
-  EXPECT_EQ(parse_location(format_location("node-c10002")), "node-c10002");
-  EXPECT_FALSE(parse_location("node-c10002"));      // torn write: no newline
-  EXPECT_FALSE(parse_location("../etc\n"));
-  EXPECT_FALSE(parse_location("\n"));
-}
-
 }  // namespace
 }  // namespace clusterlive

@@ -18,6 +18,7 @@
 
 #include "core/decimal.h"
 #include "core/job_spool.h"
+#include "core/migration.h"
 #include "core/proc_parsers.h"
 #include "jobs/job_shim.h"
 #include "sys/file_io.h"
@@ -198,7 +199,7 @@ api::JobResult JobManager::run(const api::Caller& caller, const api::RunRequest&
   std::string error;
   if (!create_output_file(job.spool + "/stdout", caller.uid, gid, error) ||
       !create_output_file(job.spool + "/stderr", caller.uid, gid, error) ||
-      !write_file_atomically(job.spool + "/location", format_location(options_.node_id),
+      !write_file_atomically(job.spool + "/location", format_commit_record({options_.node_id, 0}),
                              {0644, false, 0755}, error) ||
       !write_file_atomically(job.spool + "/job.json", meta.dump() + "\n", {0644, false, 0755},
                              error)) {
@@ -332,7 +333,9 @@ std::optional<api::JobView> JobManager::load(const std::string& id) {
     }
   }
   std::optional<std::string> where;
-  if (auto location = read_small(job.spool + "/location")) where = parse_location(*location);
+  if (auto location = read_small(job.spool + "/location")) {
+    if (auto record = parse_commit_record(*location)) where = record->node;
+  }
   if (!where) {
     job.state = "lost";
     return job;

@@ -87,7 +87,7 @@ TEST_F(JobManagerTest, AJobIsInitOfItsOwnPidNamespaceWithItsOutputAndExitCode) {
   EXPECT_EQ(ended.exit_code, 3);
   EXPECT_EQ(spool_file(ended, "stdout"), "pid 1\nhello there\n");
   EXPECT_EQ(spool_file(ended, "stderr"), "oops\n");
-  EXPECT_EQ(spool_file(ended, "location"), "node-c10001\n");
+  EXPECT_EQ(spool_file(ended, "location"), "node-c10001 0\n");
 }
 
 TEST_F(JobManagerTest, AJobRunsAsItsCallerAndOwnsItsOutput) {
