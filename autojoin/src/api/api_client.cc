@@ -171,6 +171,10 @@ Reply<JobView> Client::kill_job(const std::string& id) {
   return typed_call<JobView>(job_request(Command::kill, id), parse_job_result);
 }
 
+Reply<JobView> Client::migrate_job(const MigrateRequest& request) {
+  return typed_call<JobView>(migrate_request(request), parse_job_result);
+}
+
 CallResult Client::exchange(const Request& request) {
   lost_unanswered_ = false;
   const Clock::time_point deadline = Clock::now() + std::chrono::milliseconds(options_.timeout_ms);

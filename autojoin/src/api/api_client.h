@@ -74,6 +74,8 @@ class Client {
   Reply<JobView> job(const std::string& id);
   /// Ends the job `id` (`kill`); the value is the job as it is once the kill was sent.
   Reply<JobView> kill_job(const std::string& id);
+  /// Starts moving a job (`migrate`); the value is the job once its migration has started.
+  Reply<JobView> migrate_job(const MigrateRequest& request);
   /// Closes the connection (the next call connects again).
   void disconnect();
 

@@ -173,6 +173,25 @@ TEST(ApiClient, RunJobSendsTheRequestAndReadsTheJob) {
   EXPECT_EQ(seen, format_request(run_request(run)));
 }
 
+TEST(ApiClient, MigrateJobSendsTheRequestAndReadsTheJob) {
+  TempDir dir;
+  HandServer server(dir / "api.sock");
+  std::string seen;
+  JobView migrating = test_support::sample_jobs()[0];
+  migrating.state = kJobMigrating;
+  migrating.migration = test_support::sample_migration();
+  server.serve_one([&seen, migrating](int fd) {
+    seen = read_request(fd);
+    send_text(fd, format_ok(job_result(migrating)) + "\n");
+  });
+  Client client(dir / "api.sock");
+  Reply<JobView> reply = client.migrate_job({"j-3f9a0c12", "node-c10003"});
+  ASSERT_TRUE(reply.value) << reply.call.message;
+  ASSERT_TRUE(reply.value->migration);
+  EXPECT_EQ(reply.value->migration->round, 2u);
+  EXPECT_EQ(seen, R"({"api":1,"command":"migrate","job":"j-3f9a0c12","target":"node-c10003"})");
+}
+
 TEST(ApiClient, TypedRepliesCarryErrorAnswers) {
   TempDir dir;
   HandServer server(dir / "api.sock");

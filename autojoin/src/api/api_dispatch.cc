@@ -71,6 +71,9 @@ Answer run(Backend& backend, const Caller& caller, const Request& request) {
       return job_answer(backend.job(request.job), request.command);
     case Command::kill:
       return job_answer(backend.kill_job(caller, request.job), request.command);
+    case Command::migrate:
+      return job_answer(backend.migrate_job(caller, {request.job, request.target}),
+                        request.command);
   }
   return error_answer(ErrorCode::internal, "unhandled command");
 }

@@ -237,6 +237,76 @@ TEST(ApiDispatch, KillIsForTheOwnerAndRoot) {
   EXPECT_EQ(backend.kills[0].first.uid, 1001u);
 }
 
+TEST(ApiDispatch, MigrateIsForTheOwnerAndRoot) {
+  FakeBackend backend;
+  backend.job_views = test_support::sample_jobs();  // j-3f9a0c12 is uid 1000's
+  const Caller other{1001, 1001, 300};
+  Response denied =
+      answer(backend, other, format_request(migrate_request({"j-3f9a0c12", "node-c10003"})));
+  EXPECT_EQ(denied.error.code, "permission_denied");
+  EXPECT_EQ(denied.error.message, "j-3f9a0c12 belongs to ann");
+
+  Response own =
+      answer(backend, kUser, format_request(migrate_request({"j-3f9a0c12", "node-c10003"})));
+  ASSERT_TRUE(own.ok) << own.error.message;
+  std::string error;
+  std::optional<JobView> job = parse_job_result(own.result, error);
+  ASSERT_TRUE(job) << error;
+  EXPECT_EQ(job->state, kJobMigrating);
+  ASSERT_TRUE(job->migration);
+  EXPECT_EQ(job->migration->target, "node-c10003");
+  EXPECT_FALSE(job->migration->ended());
+
+  Response home = answer(backend, kRoot, format_request(migrate_request({"j-00c0ffee", "home"})));
+  EXPECT_TRUE(home.ok) << home.error.message;
+  Response missing =
+      answer(backend, kRoot, format_request(migrate_request({"j-99999999", "home"})));
+  EXPECT_EQ(missing.error.code, "not_found");
+
+  ASSERT_EQ(backend.migrations.size(), 4u);
+  EXPECT_EQ(backend.migrations[0].first.uid, 1001u);
+  EXPECT_EQ(backend.migrations[1].first.pid, 200);
+  EXPECT_EQ(backend.migrations[1].second.job, "j-3f9a0c12");
+  EXPECT_EQ(backend.migrations[1].second.target, "node-c10003");
+  EXPECT_EQ(backend.migrations[2].second.target, "home");  // the Backend resolves "home"
+}
+
+TEST(ApiDispatch, MalformedMigratesNeverReachTheBackend) {
+  FakeBackend backend;
+  backend.job_views = test_support::sample_jobs();
+  for (std::string_view line : {
+           R"({"api":1,"command":"migrate"})",
+           R"({"api":1,"command":"migrate","job":"j-3f9a0c12"})",
+           R"({"api":1,"command":"migrate","target":"home"})",
+           R"({"api":1,"command":"migrate","job":"j-3f9a0c12","target":""})",
+           R"({"api":1,"command":"migrate","job":"j-3f9a0c12","target":"Node-1"})",
+           R"({"api":1,"command":"migrate","job":"j-3f9a0c12","target":"a[2J"})",
+           R"({"api":1,"command":"migrate","job":"J-3F9A0C12","target":"home"})",
+           R"({"api":1,"command":"migrate","job":"j-3f9a0c12","target":7})",
+       }) {
+    Response refused = answer(backend, kUser, line);
+    EXPECT_EQ(refused.error.code, "bad_request") << line;
+    EXPECT_FALSE(refused.error.message.empty()) << line;
+    EXPECT_EQ(refused.error.message.find('\x1b'), std::string::npos) << line;
+  }
+  EXPECT_TRUE(backend.migrations.empty());
+}
+
+TEST(ApiDispatch, MigrateFailureIsAnswered) {
+  FakeBackend backend;
+  backend.job_views = test_support::sample_jobs();
+  backend.migrate_error =
+      JobResult{false, "failed", "j-3f9a0c12 is locked: it uses /dev/video0", {}};
+  Request request = migrate_request({"j-3f9a0c12", "node-c10003"});
+  Response failed = answer(backend, kUser, format_request(request));
+  EXPECT_EQ(failed.error.code, "failed");
+  EXPECT_EQ(failed.error.message, "j-3f9a0c12 is locked: it uses /dev/video0");
+  backend.migrate_error = JobResult{false, "", "", {}};
+  failed = answer(backend, kUser, format_request(request));
+  EXPECT_EQ(failed.error.code, "failed");
+  EXPECT_EQ(failed.error.message, "migrate failed");
+}
+
 TEST(ApiDispatch, RedactSecret) {
   EXPECT_EQ(redact_secret("no secret here", "abc"), "no secret here");
   EXPECT_EQ(redact_secret("abc", "abc"), "<secret>");

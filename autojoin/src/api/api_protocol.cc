@@ -7,6 +7,8 @@
 #include <stdexcept>
 #include <type_traits>
 
+#include "core/node_id.h"
+
 namespace clusterlive::api {
 namespace {
 
@@ -24,9 +26,10 @@ struct CommandEntry {
 };
 
 constexpr CommandEntry kCommands[] = {
-    {Command::status, "status"}, {Command::nodes, "nodes"}, {Command::key_show, "key_show"},
-    {Command::create, "create"}, {Command::join, "join"},   {Command::run, "run"},
-    {Command::ps, "ps"},         {Command::job, "job"},     {Command::kill, "kill"},
+    {Command::status, "status"},   {Command::nodes, "nodes"}, {Command::key_show, "key_show"},
+    {Command::create, "create"},   {Command::join, "join"},   {Command::run, "run"},
+    {Command::ps, "ps"},           {Command::job, "job"},     {Command::kill, "kill"},
+    {Command::migrate, "migrate"},
 };
 
 /// "status, nodes, ...": every command, for an "unknown command" message.
@@ -166,6 +169,16 @@ std::optional<ApiError> check_run_arguments(const RunRequest& run) {
     return bad_arguments("\"name\" contains a control character");
   }
   return std::nullopt;
+}
+
+/// Copies the member `key` of `j` into `out` when it is present and not null; false when it is
+/// there but not a string.
+bool read_string_member(const json& j, const char* key, std::string& out) {
+  auto it = j.find(key);
+  if (it == j.end() || it->is_null()) return true;
+  if (!it->is_string()) return false;
+  out = it->get<std::string>();
+  return true;
 }
 
 ParsedRequest request_error(ErrorCode code, std::string message) {
@@ -385,14 +398,19 @@ ParsedRequest parse_request(std::string_view line) {
       parsed.request.reset();
       return request_error(ErrorCode::bad_request, e.what());
     }
-  } else if (*known == Command::job || *known == Command::kill) {
-    auto job = j.find("job");
-    if (job != j.end() && !job->is_null()) {
-      if (!job->is_string()) {
-        parsed.request.reset();
-        return request_error(ErrorCode::bad_request, "\"job\" is not a string");
-      }
-      parsed.request->job = job->get<std::string>();
+  } else if (*known == Command::job || *known == Command::kill || *known == Command::migrate) {
+    // Their values are checked by check_arguments(); here only that they are strings.
+    const char* wrong = nullptr;
+    if (!read_string_member(j, "job", parsed.request->job)) {
+      wrong = "job";
+    } else if (*known == Command::migrate &&
+               !read_string_member(j, "target", parsed.request->target)) {
+      wrong = "target";
+    }
+    if (wrong) {
+      parsed.request.reset();
+      return request_error(ErrorCode::bad_request,
+                           std::string("\"") + wrong + "\" is not a string");
     }
   }
   return parsed;
@@ -400,13 +418,22 @@ ParsedRequest parse_request(std::string_view line) {
 
 std::optional<ApiError> check_arguments(const Request& request) {
   if (request.command == Command::run) return check_run_arguments(request.run);
-  if (request.command == Command::job || request.command == Command::kill) {
+  if (request.command == Command::job || request.command == Command::kill ||
+      request.command == Command::migrate) {
     if (request.job.empty()) {
       return bad_arguments(std::string(command_name(request.command)) +
                            " needs \"job\": a job id such as j-3f9a0c12");
     }
     std::string why = check_job_id(request.job);
     if (!why.empty()) return bad_arguments("\"job\": " + why);
+    if (request.command != Command::migrate) return std::nullopt;
+    if (request.target.empty()) {
+      return bad_arguments(std::string("migrate needs \"target\": a node id such as "
+                                       "node-77c2e0, or \"") +
+                           kMigrateToHome + "\"");
+    }
+    why = check_migrate_target(request.target);
+    if (!why.empty()) return bad_arguments("\"target\": " + why);
     return std::nullopt;
   }
   if (request.command != Command::join) return std::nullopt;
@@ -422,7 +449,11 @@ std::string format_request(const Request& request) {
   json j = {{"api", kApiVersion}, {"command", command_name(request.command)}};
   if (request.command == Command::join) j["secret"] = request.secret;
   if (request.command == Command::run) j.update(json(request.run));
-  if (request.command == Command::job || request.command == Command::kill) j["job"] = request.job;
+  if (request.command == Command::job || request.command == Command::kill ||
+      request.command == Command::migrate) {
+    j["job"] = request.job;
+  }
+  if (request.command == Command::migrate) j["target"] = request.target;
   std::string line = dump_line(j);
   if (request.command == Command::join) wipe(j["secret"].get_ref<std::string&>());
   return line;
@@ -440,6 +471,13 @@ Request job_request(Command command, std::string job_id) {
   return request;
 }
 
+Request migrate_request(MigrateRequest migrate) {
+  Request request(Command::migrate);
+  request.job = std::move(migrate.job);
+  request.target = std::move(migrate.target);
+  return request;
+}
+
 bool needs_root(Command command) {
   switch (command) {
     case Command::status:
@@ -448,6 +486,7 @@ bool needs_root(Command command) {
     case Command::ps:
     case Command::job:
     case Command::kill:
+    case Command::migrate:
       return false;
     case Command::key_show:
     case Command::create:
@@ -473,6 +512,7 @@ bool only_reads(Command command) {
     case Command::join:
     case Command::run:
     case Command::kill:
+    case Command::migrate:
       return false;
   }
   return false;
@@ -501,6 +541,14 @@ std::string check_job_id(std::string_view text) {
   if (ok) return "";
   return "not a job id (\"" + std::string(prefix) + "\" and " + std::to_string(kJobIdHexDigits) +
          " lower-case hex digits, such as j-3f9a0c12)";
+}
+
+std::string check_migrate_target(std::string_view text) {
+  if (text == kMigrateToHome || is_valid_node_id(text)) return "";
+  const std::string home = kMigrateToHome;
+  return "not a node id (1 to " + std::to_string(kMaxNodeIdLength) +
+         " of a-z, 0-9 and \"-\", not starting or ending with \"-\", such as node-77c2e0) nor \"" +
+         home + "\"";
 }
 
 bool is_denied_job_env(std::string_view name) {
@@ -828,6 +876,35 @@ void from_json(const nlohmann::json& j, NodeView& view) {
   read_member(j, "state_for_ms", view.state_for_ms);
 }
 
+void to_json(nlohmann::json& j, const MigrationView& view) {
+  j = json::object();
+  j["target"] = view.target;
+  j["attempt"] = view.attempt;
+  j["phase"] = view.phase;
+  j["round"] = view.round;
+  j["bytes_sent"] = view.bytes_sent;
+  j["rate_bytes_per_s"] = view.rate_bytes_per_s;
+  write_optional(j, "freeze_ms", view.freeze_ms);
+  j["outcome"] = view.outcome;
+  j["reason"] = view.reason;
+  j["updated_unix_ms"] = view.updated_unix_ms;
+}
+
+void from_json(const nlohmann::json& j, MigrationView& view) {
+  require_object(j, "migration");
+  view = {};
+  read_member(j, "target", view.target);
+  read_member(j, "attempt", view.attempt);
+  read_member(j, "phase", view.phase);
+  read_member(j, "round", view.round);
+  read_member(j, "bytes_sent", view.bytes_sent);
+  read_member(j, "rate_bytes_per_s", view.rate_bytes_per_s);
+  read_member(j, "freeze_ms", view.freeze_ms);
+  read_member(j, "outcome", view.outcome);
+  read_member(j, "reason", view.reason);
+  read_member(j, "updated_unix_ms", view.updated_unix_ms);
+}
+
 void to_json(nlohmann::json& j, const JobView& view) {
   j = json::object();
   j["id"] = view.id;
@@ -846,6 +923,7 @@ void to_json(nlohmann::json& j, const JobView& view) {
   j["started_unix_ms"] = view.started_unix_ms;
   j["argv"] = view.argv;
   j["spool"] = view.spool;
+  write_optional(j, "migration", view.migration);
 }
 
 void from_json(const nlohmann::json& j, JobView& view) {
@@ -867,6 +945,7 @@ void from_json(const nlohmann::json& j, JobView& view) {
   read_member(j, "started_unix_ms", view.started_unix_ms);
   read_member(j, "argv", view.argv);
   read_member(j, "spool", view.spool);
+  read_member(j, "migration", view.migration);
 }
 
 void to_json(nlohmann::json& j, const RunRequest& request) {

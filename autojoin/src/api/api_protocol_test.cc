@@ -72,6 +72,15 @@ TEST(ApiProtocol, JobRequestsRoundTrip) {
   parsed = parse_request(format_request(Request(Command::ps)));
   ASSERT_TRUE(parsed.request);
   EXPECT_EQ(parsed.request->command, Command::ps);
+
+  for (const char* target : {"node-77c2e0", "home"}) {
+    parsed = parse_request(format_request(migrate_request({"j-3f9a0c12", target})));
+    ASSERT_TRUE(parsed.request) << parsed.error.message;
+    EXPECT_EQ(parsed.request->command, Command::migrate);
+    EXPECT_EQ(parsed.request->job, "j-3f9a0c12");
+    EXPECT_EQ(parsed.request->target, target);
+    EXPECT_FALSE(check_arguments(*parsed.request));
+  }
 }
 
 TEST(ApiProtocol, JobRequestWireFormat) {
@@ -89,11 +98,17 @@ TEST(ApiProtocol, JobRequestWireFormat) {
             R"({"api":1,"command":"job","job":"j-3f9a0c12"})");
   EXPECT_EQ(format_request(job_request(Command::kill, "j-3f9a0c12")),
             R"({"api":1,"command":"kill","job":"j-3f9a0c12"})");
+  EXPECT_EQ(format_request(migrate_request({"j-3f9a0c12", "node-77c2e0"})),
+            R"({"api":1,"command":"migrate","job":"j-3f9a0c12","target":"node-77c2e0"})");
   // Members of other commands are not sent.
   Request status(Command::status);
   status.job = "j-3f9a0c12";
+  status.target = "node-77c2e0";
   status.run = sample_run();
   EXPECT_EQ(format_request(status), R"({"api":1,"command":"status"})");
+  Request kill = job_request(Command::kill, "j-3f9a0c12");
+  kill.target = "node-77c2e0";
+  EXPECT_EQ(format_request(kill), R"({"api":1,"command":"kill","job":"j-3f9a0c12"})");
 }
 
 TEST(ApiProtocol, RunMembersOfTheWrongTypeAreBadRequests) {
@@ -108,6 +123,9 @@ TEST(ApiProtocol, RunMembersOfTheWrongTypeAreBadRequests) {
            R"({"api":1,"command":"run","argv":["make"],"cwd":"/","name":false})",
            R"({"api":1,"command":"job","job":3})",
            R"({"api":1,"command":"kill","job":["j-3f9a0c12"]})",
+           R"({"api":1,"command":"migrate","job":1,"target":"home"})",
+           R"({"api":1,"command":"migrate","job":"j-3f9a0c12","target":7})",
+           R"({"api":1,"command":"migrate","job":"j-3f9a0c12","target":{"node":"home"}})",
        }) {
     EXPECT_EQ(parse_error(line).code, "bad_request") << line;
   }
@@ -117,6 +135,12 @@ TEST(ApiProtocol, RunMembersOfTheWrongTypeAreBadRequests) {
             R"(member "env": expected an object whose values are strings)");
   EXPECT_EQ(parse_error(R"({"api":1,"command":"kill","job":3})").message,
             R"("job" is not a string)");
+  EXPECT_EQ(parse_error(R"({"api":1,"command":"migrate","job":3,"target":3})").message,
+            R"("job" is not a string)");
+  EXPECT_EQ(parse_error(R"({"api":1,"command":"migrate","job":"j-3f9a0c12","target":[]})").message,
+            R"("target" is not a string)");
+  // "target" belongs to migrate only.
+  EXPECT_TRUE(parse_request(R"({"api":1,"command":"kill","job":"j-3f9a0c12","target":5})").request);
   // Members of other commands are not looked at.
   EXPECT_TRUE(parse_request(R"({"api":1,"command":"ps","argv":7,"job":false})").request);
 }
@@ -205,6 +229,41 @@ TEST(ApiProtocol, JobIdsAreChecked) {
   EXPECT_FALSE(check_arguments(Request(Command::ps)));
 }
 
+TEST(ApiProtocol, MigrateTargetsAreChecked) {
+  for (std::string_view good : {"home", "node-77c2e0", "a", "pc-2"}) {
+    EXPECT_EQ(check_migrate_target(good), "") << good;
+  }
+  EXPECT_EQ(check_migrate_target(std::string(63, 'n')), "");
+  for (std::string_view bad : {"", "Home", "HOME", "node_77", "-node", "node-", "node 1",
+                               "node.lan", "n\x1b[2J", "node-77c2e0\n"}) {
+    EXPECT_NE(check_migrate_target(bad), "") << bad;
+  }
+  EXPECT_NE(check_migrate_target(std::string(64, 'n')), "");
+  EXPECT_EQ(check_migrate_target("x y"),
+            R"(not a node id (1 to 63 of a-z, 0-9 and "-", not starting or ending with "-", )"
+            R"(such as node-77c2e0) nor "home")");
+
+  std::optional<ApiError> error = check_arguments(migrate_request({"j-3f9a0c12", ""}));
+  ASSERT_TRUE(error);
+  EXPECT_EQ(error->code, "bad_request");
+  EXPECT_EQ(error->message, R"(migrate needs "target": a node id such as node-77c2e0, or "home")");
+  error = check_arguments(migrate_request({"j-3f9a0c12", "Node-1"}));
+  ASSERT_TRUE(error);
+  EXPECT_EQ(error->message.substr(0, 23), R"("target": not a node id)");
+  // The job id is checked first, as for kill.
+  error = check_arguments(migrate_request({"", "home"}));
+  ASSERT_TRUE(error);
+  EXPECT_EQ(error->message, R"(migrate needs "job": a job id such as j-3f9a0c12)");
+  error = check_arguments(migrate_request({"3f9a0c12", "Node-1"}));
+  ASSERT_TRUE(error);
+  EXPECT_EQ(error->message.substr(0, 19), R"("job": not a job id)");
+  // Missing or null members parse (as empty) and are refused by check_arguments().
+  ParsedRequest parsed = parse_request(R"({"api":1,"command":"migrate","job":"j-3f9a0c12",)"
+                                       R"("target":null})");
+  ASSERT_TRUE(parsed.request);
+  EXPECT_TRUE(check_arguments(*parsed.request));
+}
+
 TEST(ApiProtocol, Utf8) {
   EXPECT_TRUE(is_valid_utf8(""));
   EXPECT_TRUE(is_valid_utf8("plain"));
@@ -249,7 +308,7 @@ TEST(ApiProtocol, CommandNames) {
   EXPECT_STREQ(error_code_name(ErrorCode::unsupported_version), "unsupported_version");
   EXPECT_STREQ(error_code_name(ErrorCode::no_secret), "no_secret");
   EXPECT_STREQ(error_code_name(ErrorCode::not_found), "not_found");
-  for (const char* name : {"run", "ps", "job", "kill"}) {
+  for (const char* name : {"run", "ps", "job", "kill", "migrate"}) {
     std::optional<Command> command = command_from_name(name);
     ASSERT_TRUE(command) << name;
     EXPECT_STREQ(command_name(*command), name);
@@ -291,11 +350,11 @@ TEST(ApiProtocol, OtherVersionsAreUnsupported) {
 }
 
 TEST(ApiProtocol, UnknownCommandsAreNamedOnlyWhenHarmless) {
-  ApiError error = parse_error(R"({"api":1,"command":"migrate"})");
+  ApiError error = parse_error(R"({"api":1,"command":"reboot"})");
   EXPECT_EQ(error.code, "unknown_command");
   EXPECT_EQ(error.message,
-            "unknown command \"migrate\"; known: status, nodes, key_show, create, "
-            "join, run, ps, job, kill");
+            "unknown command \"reboot\"; known: status, nodes, key_show, create, "
+            "join, run, ps, job, kill, migrate");
   // Anything that is not a short plain word is not echoed (it could be someone's secret, or
   // terminal escapes).
   error = parse_error(R"({"api":1,"command":")" + kSecret + R"("})");
@@ -385,7 +444,8 @@ TEST(ApiProtocol, OnlyRootMayActOrSeeTheSecret) {
   // Group 0 is not root.
   EXPECT_FALSE(is_permitted(Command::key_show, Caller{1000, 0, 1}));
   // The job commands are for everyone: the Backend checks who owns the job.
-  for (Command command : {Command::run, Command::ps, Command::job, Command::kill}) {
+  for (Command command :
+       {Command::run, Command::ps, Command::job, Command::kill, Command::migrate}) {
     EXPECT_FALSE(needs_root(command));
     EXPECT_TRUE(is_permitted(command, user));
   }
@@ -396,7 +456,8 @@ TEST(ApiProtocol, OnlyReadingCommandsMayBeSentTwice) {
        {Command::status, Command::nodes, Command::key_show, Command::ps, Command::job}) {
     EXPECT_TRUE(only_reads(command)) << command_name(command);
   }
-  for (Command command : {Command::create, Command::join, Command::run, Command::kill}) {
+  for (Command command :
+       {Command::create, Command::join, Command::run, Command::kill, Command::migrate}) {
     EXPECT_FALSE(only_reads(command)) << command_name(command);
   }
 }
@@ -624,6 +685,86 @@ TEST(ApiProtocol, JobJsonShape) {
   // A NaN from a broken measurement never breaks the encoder.
   jobs[0].cpu_percent = std::numeric_limits<double>::quiet_NaN();
   EXPECT_EQ(job_result(jobs[0])["cpu_percent"], 0.0);
+}
+
+TEST(ApiProtocol, MigrationJsonShape) {
+  JobView job = sample_jobs()[0];
+  EXPECT_FALSE(job_result(job).contains("migration"));  // absent when there is none
+  job.migration = test_support::sample_migration();
+  EXPECT_EQ(job_result(job)["migration"].dump(),
+            R"({"attempt":3,"bytes_sent":12897484,"outcome":"in_progress","phase":"precopy",)"
+            R"("rate_bytes_per_s":8493465,"reason":"","round":2,"target":"node-c10003",)"
+            R"("updated_unix_ms":1795262399000})");
+  job.migration->freeze_ms = 1234;
+  job.migration->outcome = kMigrationCommitted;
+  EXPECT_EQ(job_result(job)["migration"]["freeze_ms"], 1234);
+}
+
+TEST(ApiProtocol, MigrationRoundTrips) {
+  std::vector<JobView> jobs = sample_jobs();
+  jobs[0].migration = test_support::sample_migration();
+  jobs[1].migration = test_support::sample_migration();
+  jobs[1].migration->freeze_ms = 0;  // present, even when 0
+  jobs[1].migration->outcome = kMigrationAborted;
+  jobs[1].migration->reason = "node-c10003 has 900 MiB available; the job needs 1024 MiB";
+  std::string error;
+  std::optional<std::vector<JobView>> back = parse_jobs_result(jobs_result(jobs), error);
+  ASSERT_TRUE(back) << error;
+  EXPECT_EQ(json(*back), json(jobs));
+  ASSERT_TRUE((*back)[0].migration);
+  EXPECT_FALSE((*back)[0].migration->freeze_ms);
+  EXPECT_FALSE((*back)[0].migration->ended());
+  EXPECT_EQ((*back)[0].migration->bytes_sent, 12'897'484u);
+  EXPECT_EQ((*back)[1].migration->freeze_ms, 0);
+  EXPECT_TRUE((*back)[1].migration->ended());
+  EXPECT_FALSE((*back)[2].migration);
+
+  // Missing members are defaults, nulls are absent, unknown members are ignored.
+  std::optional<JobView> one = parse_job_result(
+      json::parse(R"({"id":"j-3f9a0c12","migration":{"target":"node-c10003","freeze_ms":null,)"
+                  R"("outcome":"committed","pages":7}})"),
+      error);
+  ASSERT_TRUE(one) << error;
+  ASSERT_TRUE(one->migration);
+  EXPECT_EQ(one->migration->target, "node-c10003");
+  EXPECT_FALSE(one->migration->freeze_ms);
+  EXPECT_EQ(one->migration->round, 0u);
+  EXPECT_TRUE(one->migration->ended());
+  one = parse_job_result(json::parse(R"({"id":"j-3f9a0c12","migration":null})"), error);
+  ASSERT_TRUE(one) << error;
+  EXPECT_FALSE(one->migration);
+
+  MigrationView view;
+  view.outcome = kMigrationInProgress;
+  EXPECT_FALSE(view.ended());
+  for (const char* outcome : {kMigrationCommitted, kMigrationAborted, kMigrationLost}) {
+    view.outcome = outcome;
+    EXPECT_TRUE(view.ended()) << outcome;
+  }
+}
+
+TEST(ApiProtocol, MigrationsWithWrongShapesAreRejected) {
+  std::string error;
+  for (std::string_view text : {
+           R"({"migration":[]})",
+           R"({"migration":"node-c10003"})",
+           R"({"migration":{"target":5}})",
+           R"({"migration":{"attempt":-1}})",
+           R"({"migration":{"attempt":"3"}})",
+           R"({"migration":{"round":4294967296}})",
+           R"({"migration":{"bytes_sent":-5}})",
+           R"({"migration":{"rate_bytes_per_s":1.5}})",
+           R"({"migration":{"freeze_ms":"1.2 s"}})",
+           R"({"migration":{"outcome":true}})",
+           R"({"migration":{"reason":["x"]}})",
+           R"({"migration":{"updated_unix_ms":{}}})",
+       }) {
+    error.clear();
+    EXPECT_FALSE(parse_job_result(json::parse(text), error)) << text;
+    EXPECT_FALSE(error.empty()) << text;
+  }
+  parse_jobs_result(json::parse(R"({"jobs":[{"migration":{"round":"two"}}]})"), error);
+  EXPECT_EQ(error, R"(jobs[0]: member "round": expected an integer)");
 }
 
 TEST(ApiProtocol, JobsRoundTrip) {

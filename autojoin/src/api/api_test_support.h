@@ -34,6 +34,20 @@ inline JobView sample_new_job() {
   return job;
 }
 
+/// A migration under way: pre-copy round 2 to node-c10003, 12.3 MiB sent at 8.1 MiB/s.
+inline MigrationView sample_migration() {
+  MigrationView migration;
+  migration.target = "node-c10003";
+  migration.attempt = 3;
+  migration.phase = "precopy";
+  migration.round = 2;
+  migration.bytes_sent = 12'897'484;
+  migration.rate_bytes_per_s = 8'493'465;
+  migration.outcome = kMigrationInProgress;
+  migration.updated_unix_ms = 1'795'262'399'000;
+  return migration;
+}
+
 /// Three jobs: one running elsewhere (locked), one exited, one killed. Started at 10:00:00,
 /// 10:30:00 UTC on 2026-11-21 and 23:59:59 UTC the day before.
 inline std::vector<JobView> sample_jobs() {
@@ -99,6 +113,8 @@ class FakeBackend : public Backend {
   std::function<void(FakeBackend&)> on_job_call;
   /// When set, kill_job answers this error instead of killing.
   std::optional<JobResult> kill_error;
+  /// When set, migrate_job answers this error instead of starting a migration.
+  std::optional<JobResult> migrate_error;
 
   int status_calls = 0;
   int nodes_calls = 0;
@@ -106,9 +122,10 @@ class FakeBackend : public Backend {
   int create_calls = 0;
   int jobs_calls = 0;
   int job_calls = 0;
-  std::vector<std::string> joined;                    ///< secrets passed to join_cluster
-  std::vector<std::pair<Caller, RunRequest>> runs;    ///< what run_job was asked
-  std::vector<std::pair<Caller, std::string>> kills;  ///< what kill_job was asked
+  std::vector<std::string> joined;                            ///< secrets passed to join_cluster
+  std::vector<std::pair<Caller, RunRequest>> runs;            ///< what run_job was asked
+  std::vector<std::pair<Caller, std::string>> kills;          ///< what kill_job was asked
+  std::vector<std::pair<Caller, MigrateRequest>> migrations;  ///< what migrate_job was asked
 
   StatusView status() override {
     ++status_calls;
@@ -161,6 +178,28 @@ class FakeBackend : public Backend {
     if (!caller.is_root() && caller.uid != view->owner_uid) {
       return {false, "permission_denied", id + " belongs to " + view->owner, {}};
     }
+    return {true, "", "", *view};
+  }
+
+  /// Starts a migration as the daemon answers it: the job "migrating", its migration attempt
+  /// migrations + 1 "starting", in progress ("home" is the job's home). Tests move it along
+  /// in on_job_call.
+  JobResult migrate_job(const Caller& caller, const MigrateRequest& request) override {
+    migrations.emplace_back(caller, request);
+    if (migrate_error) return *migrate_error;
+    JobView* view = find(request.job);
+    if (!view) return {false, "not_found", "no job " + request.job, {}};
+    if (!caller.is_root() && caller.uid != view->owner_uid) {
+      return {false, "permission_denied", request.job + " belongs to " + view->owner, {}};
+    }
+    MigrationView migration;
+    migration.target = request.target == kMigrateToHome ? view->home : request.target;
+    migration.attempt = view->migrations + 1;
+    migration.phase = "starting";
+    migration.outcome = kMigrationInProgress;
+    migration.updated_unix_ms = 1'795'262'400'000;
+    view->state = kJobMigrating;
+    view->migration = migration;
     return {true, "", "", *view};
   }
 

@@ -125,6 +125,34 @@ constexpr const char* kJobExited = "exited";
 constexpr const char* kJobKilled = "killed";
 constexpr const char* kJobLost = "lost";
 
+/// MigrationView::outcome values: under way, or how it ended.
+constexpr const char* kMigrationInProgress = "in_progress";
+constexpr const char* kMigrationCommitted = "committed";  ///< the job runs on the target now
+constexpr const char* kMigrationAborted = "aborted";      ///< undone: the job runs where it was
+constexpr const char* kMigrationLost = "lost";            ///< the job did not survive it
+/// MigrateRequest::target for "back to the node the job was started on".
+constexpr const char* kMigrateToHome = "home";
+
+/// The current or last migration of a job, as the node asked knows it (the node that
+/// coordinates it: the one the job ran on when it started).
+struct MigrationView {
+  std::string target;                ///< node id the job is being moved to
+  uint64_t attempt = 0;              ///< the job's migration attempt number (the commit record's)
+  std::string phase;                 ///< "starting", "prepare", "preflight", "precopy",
+                                     ///< "final_dump", "restore", "commit", "committed",
+                                     ///< "aborting" or "aborted"; others may come
+  uint32_t round = 0;                ///< pre-copy round, 1 up; 0 before pre-copy
+  uint64_t bytes_sent = 0;           ///< memory sent to the target so far, bytes
+  uint64_t rate_bytes_per_s = 0;     ///< recent transfer rate, bytes per second
+  std::optional<int64_t> freeze_ms;  ///< how long the job was frozen, ms (once known)
+  std::string outcome;               ///< kMigrationInProgress, kMigrationCommitted, ...
+  std::string reason;                ///< why it aborted or was lost; empty on commit
+  int64_t updated_unix_ms = 0;       ///< when any of this last changed, ms since the Unix epoch
+
+  /// True once it is over (committed, aborted or lost): it will not change again.
+  bool ended() const { return outcome != kMigrationInProgress; }
+};
+
 /// A job: a command started with `clusterlive run`, as the daemon knows it, running or ended.
 struct JobView {
   std::string id;                ///< e.g. "j-3f9a0c12": unique cluster-wide
@@ -143,6 +171,8 @@ struct JobView {
   int64_t started_unix_ms = 0;   ///< when it was started, ms since the Unix epoch
   std::vector<std::string> argv;
   std::string spool;  ///< its spool directory, e.g. /cluster/jobs/j-3f9a0c12
+  /// Its current or last migration, when the node asked knows of one.
+  std::optional<MigrationView> migration;
 
   /// True once the job has ended (exited, killed or lost): its state will not change again.
   bool ended() const { return state == kJobExited || state == kJobKilled || state == kJobLost; }
@@ -164,7 +194,13 @@ struct RunRequest {
 /// job to this node or break it after a move.
 constexpr const char* kJobEnvDenylist[] = {"LD_PRELOAD", "LD_AUDIT"};
 
-/// Outcome of run_job, job and kill_job.
+/// What `migrate` asks for: move a job to another node.
+struct MigrateRequest {
+  std::string job;     ///< the job's id
+  std::string target;  ///< a node id, or kMigrateToHome for the node the job was started on
+};
+
+/// Outcome of run_job, job, kill_job and migrate_job.
 struct JobResult {
   bool ok = false;
   /// When !ok: "permission_denied" (not the caller's job), "not_found" (no such job) or
@@ -175,8 +211,8 @@ struct JobResult {
 };
 
 /// What the API server asks of the daemon. The server has already checked permissions
-/// (reading is for everyone; key_show, create and join are for root only; the job commands are
-/// for everyone, and the Backend checks who owns the job).
+/// (reading is for everyone; key_show, create and join are for root only; the job commands,
+/// migrate among them, are for everyone, and the Backend checks who owns the job).
 class Backend {
  public:
   virtual ~Backend() = default;
@@ -200,6 +236,15 @@ class Backend {
   /// Ends the job `id`, if `caller` owns it or is root (else error "permission_denied"). The
   /// job in the answer may still be running: its end shows in later answers, as "killed".
   virtual JobResult kill_job(const Caller& caller, const std::string& id) = 0;
+  /// Starts moving the job `request.job` to `request.target`, if `caller` owns it or is root
+  /// (else error "permission_denied"; "not_found" when there is no such job). Answers once
+  /// the migration has started: the job is "migrating", its `migration` under way
+  /// (kMigrationInProgress); its end shows in later answers to job(). Error "failed", the
+  /// message naming the cause, when it cannot start (locked, ended, unknown or dead target,
+  /// already migrating...). The request's shape is already checked (check_arguments()).
+  /// Not pure yet: clusterlived's override comes separately; until it does, the answer is
+  /// this error (delete the body, "= 0", once every Backend implements it).
+  virtual JobResult migrate_job(const Caller& caller, const MigrateRequest& request) = 0;
 };
 
 }  // namespace clusterlive::api

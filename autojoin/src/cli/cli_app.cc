@@ -36,6 +36,9 @@ std::string footer() {
              "  4  permission denied: the command needs root, or the job is someone else's\n"
              "run (in the foreground) and wait exit with the job's status: its exit code,\n"
              "128+N when signal N killed it, 125 when it was lost or clusterlive itself failed.\n"
+             "migrate exits 0 once the job runs on NODE (with --no-wait: once the migration\n"
+             "started), 1 when it was refused or failed, the job ended first, or nothing\n"
+             "changed for 300 s.\n"
              "\n"
              "The socket is --socket PATH, else $CLUSTERLIVE_SOCKET, else ") +
          api::kDefaultSocketPath + ".\nSee clusterlive(1).";
@@ -106,7 +109,8 @@ int show_result(Command command, const json& result, bool as_json, bool counters
     case Command::ps:
     case Command::job:
     case Command::kill:
-      break;  // cli/job_commands shows these
+    case Command::migrate:
+      break;  // cli/job_commands and cli/migrate_command show these
   }
   return kExitFailed;
 }
@@ -253,11 +257,22 @@ int run_cli(int argc, const char* const* argv, CliIo& io) {
       app.add_subcommand("logs", "Print a job's output: its standard output, then its errors");
   logs->add_flag("-f,--follow", job_command.follow,
                  "Keep printing as the job writes, until it ends");
-  for (CLI::App* sub : {job, kill, wait, logs}) {
+  CLI::App* migrate = app.add_subcommand(
+      "migrate",
+      "Move a job to NODE, or back to its first node with \"home\" (yours; root: anyone's), "
+      "and wait until it has moved");
+  migrate->add_flag("--no-wait", job_command.no_wait,
+                    "Print the job's id and the target, and return once the migration started");
+  for (CLI::App* sub : {job, kill, wait, logs, migrate}) {
     sub->add_option("JOB", job_command.job_id, "The job's id, e.g. j-3f9a0c12 (see ps)")
         ->required()
         ->type_name("");
   }
+  migrate
+      ->add_option("NODE", job_command.target,
+                   "The node to move it to, e.g. node-77c2e0 (see nodes), or \"home\"")
+      ->required()
+      ->type_name("");
 
   // The job's command is not for CLI11: its options are the command's own.
   std::vector<std::string> args(argv, argv + argc);
@@ -275,19 +290,27 @@ int run_cli(int argc, const char* const* argv, CliIo& io) {
   }
 
   const std::pair<CLI::App*, JobCommand::Kind> job_kinds[] = {
-      {run, JobCommand::Kind::run},   {ps, JobCommand::Kind::ps},
-      {job, JobCommand::Kind::job},   {kill, JobCommand::Kind::kill},
-      {wait, JobCommand::Kind::wait}, {logs, JobCommand::Kind::logs},
+      {run, JobCommand::Kind::run},         {ps, JobCommand::Kind::ps},
+      {job, JobCommand::Kind::job},         {kill, JobCommand::Kind::kill},
+      {wait, JobCommand::Kind::wait},       {logs, JobCommand::Kind::logs},
+      {migrate, JobCommand::Kind::migrate},
   };
   for (const auto& [sub, kind] : job_kinds) {
     if (!sub->parsed()) continue;
     job_command.kind = kind;
     job_command.as_json = as_json;
-    if (sub == job || sub == kill || sub == wait || sub == logs) {
+    if (sub == job || sub == kill || sub == wait || sub == logs || sub == migrate) {
       std::string why = api::check_job_id(job_command.job_id);
       if (!why.empty()) {
         io.err << "clusterlive: \"" << terminal_safe(job_command.job_id) << "\" is " << why << "\n";
         return sub == wait ? kExitRunFailed : kExitUsage;
+      }
+    }
+    if (sub == migrate) {
+      std::string why = api::check_migrate_target(job_command.target);
+      if (!why.empty()) {
+        io.err << "clusterlive: \"" << terminal_safe(job_command.target) << "\" is " << why << "\n";
+        return kExitUsage;
       }
     }
     if (sub == logs && as_json) {

@@ -1,8 +1,8 @@
 // The `clusterlive` command line: parsing (CLI11), requests to clusterlived through the local
 // API, and the answers shown for a person or, with --json, for a script. The job commands
-// (run, ps, job, kill, wait, logs) are in cli/job_commands. main() only wires the real
-// terminal, environment and working directory to run_cli(); tests drive run_cli() with
-// string streams.
+// (run, ps, job, kill, wait, logs) are in cli/job_commands, migrate in cli/migrate_command. main()
+// only wires the real terminal, environment and working directory to run_cli(); tests drive
+// run_cli() with string streams.
 #pragma once
 
 #include <sys/types.h>
@@ -24,7 +24,7 @@ constexpr int kChangeTimeoutMs = 60'000;
 /// Time allowed for run, which sets up the job's spool and namespaces, in ms.
 constexpr int kRunTimeoutMs = 60'000;
 /// Pause between two looks at a job (its status and its output files) while run streams its
-/// output, wait waits and logs -f follows, in ms.
+/// output, wait waits, logs -f follows and migrate waits, in ms.
 constexpr int kJobPollIntervalMs = 200;
 
 /// Where run_cli() reads and writes, and who runs it.

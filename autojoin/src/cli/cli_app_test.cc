@@ -96,6 +96,9 @@ TEST(Cli, HelpListsCommandsAndExitCodes) {
         "/run/clusterlive/api.sock"}) {
     EXPECT_NE(help.out.find(word), std::string::npos) << word << "\n" << help.out;
   }
+  for (const char* word : {"migrate", "migrate exits 0 once the job runs on NODE"}) {
+    EXPECT_NE(help.out.find(word), std::string::npos) << word << "\n" << help.out;
+  }
   Outcome join_help = run({"join", "--help"});
   EXPECT_EQ(join_help.code, kExitOk);
   EXPECT_NE(join_help.out.find("FILE"), std::string::npos) << join_help.out;
@@ -106,6 +109,11 @@ TEST(Cli, HelpListsCommandsAndExitCodes) {
   }
   Outcome logs_help = run({"logs", "--help"});
   EXPECT_NE(logs_help.out.find("--follow"), std::string::npos) << logs_help.out;
+  Outcome migrate_help = run({"migrate", "--help"});
+  EXPECT_EQ(migrate_help.code, kExitOk);
+  for (const char* word : {"JOB", "NODE", "--no-wait", "\"home\""}) {
+    EXPECT_NE(migrate_help.out.find(word), std::string::npos) << word << "\n" << migrate_help.out;
+  }
 }
 
 TEST(Cli, Version) {
@@ -131,6 +139,12 @@ TEST(Cli, UsageErrorsExitTwo) {
            {"logs", "-x", "j-3f9a0c12"},
            {"logs", "--json", "j-3f9a0c12"},
            {"ps", "extra"},
+           {"migrate"},
+           {"migrate", "j-3f9a0c12"},
+           {"migrate", "3f9a0c12", "home"},
+           {"migrate", "j-3f9a0c12", "Node-1"},
+           {"migrate", "j-3f9a0c12", "node-1", "node-2"},
+           {"migrate", "--wait", "j-3f9a0c12", "home"},
        }) {
     Outcome r = run(args);
     std::string joined;
@@ -698,6 +712,176 @@ TEST_F(CliJobTest, UnreadableOutputIsSaidOnceAndTheStatusStillCounts) {
   ASSERT_TRUE(loop_.run_until([&] { return waitpid(child, &wstatus, WNOHANG) == child; }, 10'000));
   ASSERT_TRUE(WIFEXITED(wstatus));
   EXPECT_EQ(WEXITSTATUS(wstatus), 0) << "see the _exit codes in the child";
+}
+
+/// Moves the migration of `job` along: the phase, round and bytes it is at now.
+void advance(api::JobView& job, const std::string& phase, uint32_t round, uint64_t bytes) {
+  job.migration->phase = phase;
+  job.migration->round = round;
+  job.migration->bytes_sent = bytes;
+  job.migration->rate_bytes_per_s = bytes > 0 ? 8'493'465 : 0;
+  ++job.migration->updated_unix_ms;
+}
+
+/// Ends the migration of `job` with `outcome` (the job moves when it is committed).
+void conclude(api::JobView& job, const char* outcome, const std::string& reason = "") {
+  job.migration->outcome = outcome;
+  job.migration->phase = outcome;
+  job.migration->reason = reason;
+  ++job.migration->updated_unix_ms;
+  job.state = api::kJobRunning;
+  if (std::string(outcome) == api::kMigrationCommitted) {
+    job.migration->freeze_ms = 1234;
+    job.where = job.migration->target;
+    ++job.migrations;
+  }
+}
+
+TEST_F(CliJobTest, MigrateWaitsShowingTheProgress) {
+  api::JobView& job = backend_.job_views[0];
+  backend_.on_job_call = [&](FakeBackend& b) {
+    if (b.job_calls == 1) advance(job, "preflight", 0, 0);
+    if (b.job_calls == 2) advance(job, "precopy", 1, 10'485'760);
+    if (b.job_calls == 3) advance(job, "precopy", 1, 11'000'000);  // same round: not shown
+    if (b.job_calls == 4) advance(job, "precopy", 2, 12'897'484);
+    if (b.job_calls == 5) advance(job, "final_dump", 0, 47'815'065);
+    if (b.job_calls == 6) conclude(job, api::kMigrationCommitted);
+  };
+  Outcome r = call({"migrate", "j-3f9a0c12", "node-c10003"});
+  EXPECT_EQ(r.code, kExitOk) << r.err;
+  EXPECT_EQ(r.out, "j-3f9a0c12 moved to node-c10003 (frozen 1.23 s, 45.6 MiB sent)\n");
+  EXPECT_EQ(r.err,
+            "j-3f9a0c12: starting\n"
+            "j-3f9a0c12: preflight\n"
+            "j-3f9a0c12: precopy round 1, 10.0 MiB sent, 8.1 MiB/s\n"
+            "j-3f9a0c12: precopy round 2, 12.3 MiB sent, 8.1 MiB/s\n"
+            "j-3f9a0c12: final dump, 45.6 MiB sent, 8.1 MiB/s\n");
+  ASSERT_EQ(backend_.migrations.size(), 1u);
+  EXPECT_EQ(backend_.migrations[0].first.uid, geteuid());
+  EXPECT_EQ(backend_.migrations[0].second.job, "j-3f9a0c12");
+  EXPECT_EQ(backend_.migrations[0].second.target, "node-c10003");
+  EXPECT_EQ(backend_.job_calls, 6);
+
+  // ps and job show it.
+  Outcome ps = call({"ps"});
+  EXPECT_NE(ps.out.find("node-c10003  running (locked)"), std::string::npos) << ps.out;
+  Outcome detail = call({"job", "j-3f9a0c12"});
+  EXPECT_NE(detail.out.find("migration:  to node-c10003 (attempt 3): committed, frozen 1.23 s, "
+                            "45.6 MiB sent\n"),
+            std::string::npos)
+      << detail.out;
+}
+
+TEST_F(CliJobTest, MigrateHomeJson) {
+  api::JobView& job = backend_.job_views[0];
+  backend_.on_job_call = [&](FakeBackend& b) {
+    if (b.job_calls == 2) conclude(job, api::kMigrationCommitted);
+  };
+  Outcome r = call({"migrate", "--json", "j-3f9a0c12", "home"});
+  EXPECT_EQ(r.code, kExitOk) << r.err;
+  nlohmann::json printed = nlohmann::json::parse(r.out);  // the job, and nothing else
+  EXPECT_EQ(printed["where"], "node-3a9f01");
+  EXPECT_EQ(printed["migration"]["outcome"], "committed");
+  EXPECT_EQ(printed["migration"]["freeze_ms"], 1234);
+  EXPECT_EQ(r.err, "j-3f9a0c12: starting\n");
+  ASSERT_EQ(backend_.migrations.size(), 1u);
+  EXPECT_EQ(backend_.migrations[0].second.target, "home");
+}
+
+TEST_F(CliJobTest, MigrateFailureExitsOne) {
+  api::JobView& job = backend_.job_views[0];
+  backend_.on_job_call = [&](FakeBackend& b) {
+    if (b.job_calls == 1) advance(job, "restore", 0, 47'815'065);
+    if (b.job_calls == 2) {
+      conclude(job, api::kMigrationAborted, "criu restore failed: see restore.log");
+    }
+  };
+  Outcome r = call({"migrate", "j-3f9a0c12", "node-c10003"});
+  EXPECT_EQ(r.code, kExitFailed);
+  EXPECT_EQ(r.out, "");
+  EXPECT_EQ(r.err,
+            "j-3f9a0c12: starting\n"
+            "j-3f9a0c12: restore, 45.6 MiB sent, 8.1 MiB/s\n"
+            "clusterlive: migration of j-3f9a0c12 to node-c10003 failed: criu restore failed: "
+            "see restore.log\n");
+
+  backend_.on_job_call = [&](FakeBackend&) { conclude(job, api::kMigrationLost, "both died"); };
+  Outcome j = call({"migrate", "--json", "j-3f9a0c12", "node-c10003"});
+  EXPECT_EQ(j.code, kExitFailed);
+  EXPECT_EQ(nlohmann::json::parse(j.out)["migration"]["outcome"], "lost");
+  EXPECT_NE(j.err.find("node-c10003 failed: both died\n"), std::string::npos) << j.err;
+}
+
+TEST_F(CliJobTest, MigrateStopsWhenTheJobEnds) {
+  api::JobView& job = backend_.job_views[0];
+  backend_.on_job_call = [&](FakeBackend& b) {
+    if (b.job_calls == 2) {
+      end(job, 0);
+      job.migration.reset();
+    }
+  };
+  Outcome r = call({"migrate", "j-3f9a0c12", "node-c10003"});
+  EXPECT_EQ(r.code, kExitFailed);
+  EXPECT_EQ(r.err,
+            "j-3f9a0c12: starting\n"
+            "clusterlive: job j-3f9a0c12 ended (exited 0) before its migration to node-c10003 "
+            "finished\n");
+}
+
+TEST_F(CliJobTest, MigrateWithoutWaiting) {
+  Outcome r = call({"migrate", "--no-wait", "j-3f9a0c12", "home"});
+  EXPECT_EQ(r.code, kExitOk) << r.err;
+  EXPECT_EQ(r.out, "j-3f9a0c12 migrating to node-3a9f01\n");  // the daemon names the node
+  EXPECT_EQ(r.err, "");
+  EXPECT_EQ(backend_.job_calls, 0);  // returned at once
+
+  Outcome j = call({"--json", "migrate", "j-3f9a0c12", "node-c10003", "--no-wait"});
+  EXPECT_EQ(j.code, kExitOk) << j.err;
+  nlohmann::json printed = nlohmann::json::parse(j.out);
+  EXPECT_EQ(printed["state"], "migrating");
+  EXPECT_EQ(printed["migration"]["target"], "node-c10003");
+  EXPECT_EQ(printed["migration"]["outcome"], "in_progress");
+  EXPECT_EQ(backend_.migrations.size(), 2u);
+}
+
+TEST_F(CliJobTest, MigrateRefused) {
+  Outcome missing = call({"migrate", "j-99999999", "node-c10003"});
+  EXPECT_EQ(missing.code, kExitFailed);
+  EXPECT_EQ(missing.err, "clusterlive: no job j-99999999\n");
+  backend_.migrate_error =
+      api::JobResult{false, "failed", "j-3f9a0c12 is locked: it uses /dev/video0", {}};
+  Outcome locked = call({"migrate", "j-3f9a0c12", "node-c10003"});
+  EXPECT_EQ(locked.code, kExitFailed);
+  EXPECT_EQ(locked.out, "");
+  EXPECT_EQ(locked.err, "clusterlive: migrate failed: j-3f9a0c12 is locked: it uses /dev/video0\n");
+  Outcome j = call({"migrate", "--json", "--no-wait", "j-3f9a0c12", "node-c10003"});
+  EXPECT_EQ(j.code, kExitFailed);
+  EXPECT_EQ(nlohmann::json::parse(j.out)["error"]["code"], "failed");
+  EXPECT_EQ(backend_.job_calls, 0);
+  // Refused locally: nothing is sent.
+  Outcome bad = call({"migrate", "j-3f9a0c12", "node_1"});
+  EXPECT_EQ(bad.code, kExitUsage);
+  EXPECT_EQ(bad.err,
+            "clusterlive: \"node_1\" is not a node id (1 to 63 of a-z, 0-9 and \"-\", not "
+            "starting or ending with \"-\", such as node-77c2e0) nor \"home\"\n");
+  EXPECT_EQ(backend_.migrations.size(), 3u);
+}
+
+TEST_F(CliJobTest, MigrateWhenTheJobVanishes) {
+  backend_.on_job_call = [&](FakeBackend& b) {
+    if (b.job_calls == 2) b.job_views.clear();
+  };
+  Outcome r = call({"migrate", "j-3f9a0c12", "node-c10003"});
+  EXPECT_EQ(r.code, kExitFailed);
+  EXPECT_EQ(r.err, "j-3f9a0c12: starting\nclusterlive: no job j-3f9a0c12\n");
+}
+
+TEST(Cli, MigrateWithoutDaemonExitsThree) {
+  TempDir dir;
+  Outcome r = run({"--socket", dir / "api.sock", "migrate", "j-3f9a0c12", "home"});
+  EXPECT_EQ(r.code, kExitUnreachable);
+  EXPECT_EQ(r.err,
+            "clusterlive: clusterlived is not running (no socket at " + dir / "api.sock" + ")\n");
 }
 
 }  // namespace

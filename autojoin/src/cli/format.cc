@@ -6,6 +6,7 @@
 #include <cstdio>
 #include <cstring>
 #include <ctime>
+#include <iterator>
 
 namespace clusterlive::cli {
 namespace {
@@ -26,6 +27,13 @@ std::string printf_text(const char* format, int64_t a, int64_t b) {
 
 std::string or_missing(const std::string& text) {
   return text.empty() ? kMissing : terminal_safe(text);
+}
+
+/// A migration phase for a person: "final_dump" as "final dump"; kMissing when empty.
+std::string phase_text(const std::string& phase) {
+  std::string text = or_missing(phase);
+  std::replace(text.begin(), text.end(), '_', ' ');
+  return text;
 }
 
 template <typename T>
@@ -368,7 +376,57 @@ std::string format_job(const api::JobView& job) {
                                      ? local_time_text(job.started_unix_ms, "%Y-%m-%d %H:%M:%S")
                                      : kMissing);
   fields.emplace_back("spool", or_missing(job.spool));
+  if (job.migration) fields.emplace_back("migration", format_migration(*job.migration));
   return format_fields(fields);
+}
+
+std::string format_bytes(uint64_t bytes) {
+  static constexpr const char* kUnits[] = {"KiB", "MiB", "GiB", "TiB"};
+  constexpr double kStep = 1024.0;
+  if (bytes < 1024) return std::to_string(bytes) + " B";
+  double value = static_cast<double>(bytes) / kStep;
+  size_t unit = 0;
+  // Switch units at 1023.95, not 1024: "1024.0 KiB" would be printed otherwise.
+  while (value >= kStep - 0.05 && unit + 1 < std::size(kUnits)) {
+    value /= kStep;
+    ++unit;
+  }
+  return decimal_text(value) + " " + kUnits[unit];
+}
+
+std::string format_rate(uint64_t bytes_per_s) { return format_bytes(bytes_per_s) + "/s"; }
+
+std::string format_seconds(int64_t ms) {
+  int64_t centiseconds = (std::max<int64_t>(0, ms) + 5) / 10;  // rounded to the nearest
+  return printf_text("%" PRId64 ".%02" PRId64 " s", centiseconds / 100, centiseconds % 100);
+}
+
+std::string migration_progress_text(const api::MigrationView& migration) {
+  std::string text = phase_text(migration.phase);
+  if (migration.round > 0) text += " round " + std::to_string(migration.round);
+  if (migration.bytes_sent > 0) text += ", " + format_bytes(migration.bytes_sent) + " sent";
+  if (migration.rate_bytes_per_s > 0) text += ", " + format_rate(migration.rate_bytes_per_s);
+  return text;
+}
+
+std::string format_migration(const api::MigrationView& migration) {
+  std::string text = "to " + or_missing(migration.target);
+  if (migration.attempt > 0) text += " (attempt " + std::to_string(migration.attempt) + ")";
+  text += ": ";
+  if (!migration.ended()) return text + migration_progress_text(migration) + ", in progress";
+  if (migration.outcome == api::kMigrationCommitted) {
+    text += "committed";
+    if (migration.freeze_ms) text += ", frozen " + format_seconds(*migration.freeze_ms);
+    return text + ", " + format_bytes(migration.bytes_sent) + " sent";
+  }
+  text += or_missing(migration.outcome);
+  // Where it stopped helps only when the phase is not just the outcome again.
+  if (!migration.phase.empty() && migration.phase != migration.outcome &&
+      migration.phase != "aborting") {
+    text += " in " + phase_text(migration.phase);
+  }
+  if (!migration.reason.empty()) text += ": " + terminal_safe(migration.reason);
+  return text;
 }
 
 }  // namespace clusterlive::cli

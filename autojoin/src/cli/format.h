@@ -65,7 +65,27 @@ std::string shell_words(const std::vector<std::string>& argv);
 /// ("exited 0", "killed 9") and no place, CPU or memory.
 std::string format_jobs(std::vector<api::JobView> jobs, int64_t now_unix_ms);
 
-/// `clusterlive job JOB`: every field of one job, "key: value" lines.
+/// `clusterlive job JOB`: every field of one job, "key: value" lines; "migration" when the
+/// daemon knows of one (format_migration()).
 std::string format_job(const api::JobView& job);
+
+/// An amount of memory in binary units, one decimal past bytes: "512 B", "1.5 KiB",
+/// "12.3 MiB", "2.0 GiB", up to TiB.
+std::string format_bytes(uint64_t bytes);
+
+/// A transfer rate: format_bytes() per second, e.g. "8.1 MiB/s".
+std::string format_rate(uint64_t bytes_per_s);
+
+/// A short time in seconds with two decimals: "1.23 s" (negative: "0.00 s").
+std::string format_seconds(int64_t ms);
+
+/// Where a migration stands: its phase ("final_dump" as "final dump"), then the pre-copy
+/// round, bytes sent and rate when known (not 0): "precopy round 2, 12.3 MiB sent, 8.1 MiB/s".
+std::string migration_progress_text(const api::MigrationView& migration);
+
+/// A migration on one line, for `clusterlive job`: "to NODE (attempt N): " then, under way,
+/// migration_progress_text() and "in progress"; once over, its outcome ("committed", with the
+/// freeze and bytes sent; "aborted in PHASE: REASON"; "lost: REASON").
+std::string format_migration(const api::MigrationView& migration);
 
 }  // namespace clusterlive::cli

@@ -286,5 +286,88 @@ TEST_F(FormatTimes, Job) {
             "spool:      /cluster/jobs/j-00c0ffee\n");
 }
 
+TEST_F(FormatTimes, JobWithAMigration) {
+  api::JobView job = api::test_support::sample_jobs()[0];
+  job.state = api::kJobMigrating;
+  job.migration = api::test_support::sample_migration();
+  std::string text = format_job(job);
+  EXPECT_NE(text.find("state:      migrating\n"), std::string::npos) << text;
+  EXPECT_NE(text.find("spool:      /cluster/jobs/j-3f9a0c12\n"
+                      "migration:  to node-c10003 (attempt 3): precopy round 2, 12.3 MiB sent, "
+                      "8.1 MiB/s, in progress\n"),
+            std::string::npos)
+      << text;
+}
+
+TEST(Format, Bytes) {
+  EXPECT_EQ(format_bytes(0), "0 B");
+  EXPECT_EQ(format_bytes(1023), "1023 B");
+  EXPECT_EQ(format_bytes(1024), "1.0 KiB");
+  EXPECT_EQ(format_bytes(1536), "1.5 KiB");
+  EXPECT_EQ(format_bytes(1024 * 1024 - 1), "1.0 MiB");  // not "1024.0 KiB"
+  EXPECT_EQ(format_bytes(12'897'484), "12.3 MiB");
+  EXPECT_EQ(format_bytes(47'815'065), "45.6 MiB");
+  EXPECT_EQ(format_bytes(2ULL << 30), "2.0 GiB");
+  EXPECT_EQ(format_bytes(5ULL << 40), "5.0 TiB");
+  EXPECT_EQ(format_bytes(5000ULL << 40), "5000.0 TiB");
+  EXPECT_EQ(format_bytes(UINT64_MAX), "16777216.0 TiB");
+  EXPECT_EQ(format_rate(8'493'465), "8.1 MiB/s");
+  EXPECT_EQ(format_rate(0), "0 B/s");
+}
+
+TEST(Format, Seconds) {
+  EXPECT_EQ(format_seconds(1234), "1.23 s");
+  EXPECT_EQ(format_seconds(1235), "1.24 s");
+  EXPECT_EQ(format_seconds(0), "0.00 s");
+  EXPECT_EQ(format_seconds(-7), "0.00 s");
+  EXPECT_EQ(format_seconds(9), "0.01 s");
+  EXPECT_EQ(format_seconds(61'000), "61.00 s");
+}
+
+TEST(Format, MigrationProgress) {
+  api::MigrationView migration = api::test_support::sample_migration();
+  EXPECT_EQ(migration_progress_text(migration), "precopy round 2, 12.3 MiB sent, 8.1 MiB/s");
+  migration.phase = "final_dump";
+  migration.round = 0;
+  migration.rate_bytes_per_s = 0;
+  EXPECT_EQ(migration_progress_text(migration), "final dump, 12.3 MiB sent");
+  migration.phase = "preflight";
+  migration.bytes_sent = 0;
+  EXPECT_EQ(migration_progress_text(migration), "preflight");
+  migration.phase = "";
+  EXPECT_EQ(migration_progress_text(migration), "-");
+  migration.phase = "pre\x1b[2Jcopy";
+  EXPECT_EQ(migration_progress_text(migration), "pre?[2Jcopy");
+}
+
+TEST(Format, Migration) {
+  api::MigrationView migration = api::test_support::sample_migration();
+  EXPECT_EQ(format_migration(migration),
+            "to node-c10003 (attempt 3): precopy round 2, 12.3 MiB sent, 8.1 MiB/s, in progress");
+  migration.phase = "committed";
+  migration.outcome = api::kMigrationCommitted;
+  migration.bytes_sent = 47'815'065;
+  migration.freeze_ms = 1234;
+  EXPECT_EQ(format_migration(migration),
+            "to node-c10003 (attempt 3): committed, frozen 1.23 s, 45.6 MiB sent");
+  migration.freeze_ms.reset();
+  migration.attempt = 0;
+  EXPECT_EQ(format_migration(migration), "to node-c10003: committed, 45.6 MiB sent");
+  migration.phase = "restore";
+  migration.outcome = api::kMigrationAborted;
+  migration.reason = "criu restore failed: see /cluster/jobs/j-3f9a0c12/migration.3/restore.log";
+  EXPECT_EQ(format_migration(migration),
+            "to node-c10003: aborted in restore: criu restore failed: see "
+            "/cluster/jobs/j-3f9a0c12/migration.3/restore.log");
+  migration.phase = "aborted";
+  migration.reason = "node-c10003\x1b]0;owned\x07 died";
+  EXPECT_EQ(format_migration(migration), "to node-c10003: aborted: node-c10003?]0;owned? died");
+  migration.phase = "aborting";
+  migration.outcome = api::kMigrationLost;
+  migration.reason = "";
+  migration.target = "";
+  EXPECT_EQ(format_migration(migration), "to -: lost");
+}
+
 }  // namespace
 }  // namespace clusterlive::cli

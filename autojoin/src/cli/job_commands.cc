@@ -14,6 +14,7 @@
 #include "cli/exit_codes.h"
 #include "cli/file_follower.h"
 #include "cli/format.h"
+#include "cli/migrate_command.h"
 
 namespace clusterlive::cli {
 namespace {
@@ -48,6 +49,8 @@ const char* kind_words(Kind kind) {
       return "wait";
     case Kind::logs:
       return "logs";
+    case Kind::migrate:
+      return "migrate";
   }
   return "?";
 }
@@ -55,16 +58,6 @@ const char* kind_words(Kind kind) {
 /// run and wait exit with the job's status: their own failures are all kExitRunFailed.
 int own_failure(Kind kind, int code) {
   return kind == Kind::run || kind == Kind::wait ? kExitRunFailed : code;
-}
-
-/// Prints why `call` brought no value; returns the exit code for it.
-int report_failed_call(const api::CallResult& call, const std::string& words, bool as_json,
-                       CliIo& io) {
-  if (call.status == api::CallStatus::answered) {
-    return report_error(call.response.error, words, as_json, io);
-  }
-  io.err << "clusterlive: " << terminal_safe(call.message) << "\n";
-  return exit_code_for(call.status);
 }
 
 int64_t now_unix_ms(const CliIo& io) {
@@ -438,6 +431,15 @@ BuiltRun build_run_request(std::vector<std::string> argv, std::string cwd,
   return built;
 }
 
+int report_failed_call(const api::CallResult& call, const std::string& words, bool as_json,
+                       CliIo& io) {
+  if (call.status == api::CallStatus::answered) {
+    return report_error(call.response.error, words, as_json, io);
+  }
+  io.err << "clusterlive: " << terminal_safe(call.message) << "\n";
+  return exit_code_for(call.status);
+}
+
 int exit_code_for_job(const api::JobView& job) {
   if (job.state == api::kJobExited && job.exit_code && *job.exit_code >= 0 &&
       *job.exit_code <= 255) {
@@ -470,7 +472,9 @@ int InterruptCounter::count() const { return g_interrupts.load(); }
 
 int run_job_command(const JobCommand& command, const std::string& socket_path, CliIo& io) {
   api::ClientOptions options;
-  options.timeout_ms = command.kind == Kind::run ? kRunTimeoutMs : kReadTimeoutMs;
+  options.timeout_ms = command.kind == Kind::run       ? kRunTimeoutMs
+                       : command.kind == Kind::migrate ? kMigrateTimeoutMs
+                                                       : kReadTimeoutMs;
   api::Client client(socket_path, options);
   const std::string words = kind_words(command.kind);
   switch (command.kind) {
@@ -480,6 +484,8 @@ int run_job_command(const JobCommand& command, const std::string& socket_path, C
       return wait_command(command, client, io);
     case Kind::logs:
       return logs_command(command, client, io);
+    case Kind::migrate:
+      return migrate_command(command, client, io);
     case Kind::ps: {
       api::Reply<std::vector<api::JobView>> reply = client.jobs();
       if (!reply.value) return report_failed_call(reply.call, words, command.as_json, io);

@@ -1,5 +1,6 @@
 // The job commands of `clusterlive`: run (detached, or in the foreground streaming the job's
-// output and ending with its exit status), ps, job, kill, wait and logs. Their pieces are
+// output and ending with its exit status), ps, job, kill, wait and logs; migrate is in
+// cli/migrate_command. Their pieces are
 // plain functions, tested on their own: splitting a run command line, building the run
 // request from the caller's environment, the exit status for an ended job.
 #pragma once
@@ -54,6 +55,11 @@ struct BuiltRun {
 BuiltRun build_run_request(std::vector<std::string> argv, std::string cwd,
                            const std::vector<std::string>& environment, std::string name);
 
+/// Prints why `call` brought no value (an error answer to `words`, the command as typed, or no
+/// answer at all); returns the exit code for it.
+int report_failed_call(const api::CallResult& call, const std::string& words, bool as_json,
+                       CliIo& io);
+
 /// The status run and wait end with for an ended job: its exit code (0..255); kExitSignalBase
 /// + the signal that killed it; kExitRunFailed when it was lost or the daemon did not say.
 int exit_code_for_job(const api::JobView& job);
@@ -72,10 +78,12 @@ class InterruptCounter {
 
 /// What a job command was asked to do.
 struct JobCommand {
-  enum class Kind { run, ps, job, kill, wait, logs };
+  enum class Kind { run, ps, job, kill, wait, logs, migrate };
   Kind kind = Kind::ps;
   bool as_json = false;
-  std::string job_id;             ///< job, kill, wait, logs
+  std::string job_id;             ///< job, kill, wait, logs, migrate
+  std::string target;             ///< migrate: a node id or "home"
+  bool no_wait = false;           ///< migrate --no-wait
   std::vector<std::string> argv;  ///< run: the command
   std::string name;               ///< run --name
   bool detach = false;            ///< run -d

@@ -20,7 +20,9 @@
 #include "core/mac.h"
 #include "core/node_id.h"
 #include "daemon/log.h"
+#include "migrate/peer_link.h"
 #include "sys/cpu_benchmark.h"
+#include "sys/detached_process.h"
 #include "sys/file_io.h"
 #include "sys/key_files.h"
 #include "sys/proc_stats.h"
@@ -276,6 +278,7 @@ void Daemon::start_session(const ClusterSecret& secret, const std::string& sourc
 }
 
 void Daemon::stop_session() {
+  migration_listener_.reset();
   if (control_watch_) poll_->watch_free(control_watch_);
   if (hello_watch_) poll_->watch_free(hello_watch_);
   if (session_timer_) poll_->timeout_free(session_timer_);
@@ -316,6 +319,7 @@ void Daemon::on_load_timer(AvahiTimeout* timeout, void* self) {
   auto* daemon = static_cast<Daemon*>(self);
   daemon->sample_load();
   daemon->update_storage();
+  daemon->update_migration_listener();
   struct timeval next;
   avahi_elapse_time(&next, static_cast<unsigned>(kLoadSampleIntervalMs), 0);
   daemon->poll_->timeout_update(timeout, &next);
@@ -332,6 +336,35 @@ void Daemon::sample_load() {
   free_memory_mib_ = stats->mem_available_mib;
   if (session_) {
     session_->set_load(cores_, cpu_speed_, load_.exported_load_milli(), free_memory_mib_);
+  }
+}
+
+void Daemon::update_migration_listener() {
+  if (!session_ || !session_->mesh_up()) {
+    migration_listener_.reset();
+    return;
+  }
+  std::string address = session_->mesh_address_text(node_id_);
+  if (migration_listener_ && migration_listener_->address() == address) return;
+  migration_listener_.reset();
+  std::string error;
+  migration_listener_ = MigrationListener::start(
+      poll_, address, kMigrationPort, [this](int fd) { hand_off_migration(fd); }, error);
+  if (migration_listener_) {
+    log::info("migration port [" + address + "]:" + std::to_string(kMigrationPort) + " open");
+    migration_listener_error_.clear();
+  } else if (error != migration_listener_error_) {
+    log::warning(error + " (jobs cannot move to this node until it works)");
+    migration_listener_error_ = error;
+  }
+}
+
+void Daemon::hand_off_migration(int fd) {
+  std::string error;
+  if (!spawn_detached({CLUSTERLIVE_MIGRATE_PATH, "target", "--node", node_id_, "--pid-dir",
+                       options_.runtime_dir + "/jobs", "--jobs-root", options_.jobs_root},
+                      fd, error)) {
+    log::error("cannot take a migration: " + error);
   }
 }
 
@@ -463,6 +496,64 @@ api::JobResult Daemon::kill_job(const api::Caller& caller, const std::string& id
   api::JobResult result = jobs_->kill(caller, id);
   if (result.ok) log::info("job " + id + " killed at the request of uid " + std::to_string(caller.uid));
   return result;
+}
+
+api::JobResult Daemon::migrate_job(const api::Caller& caller,
+                                   const api::MigrateRequest& request) {
+  auto refuse = [](const std::string& code, const std::string& why) {
+    return api::JobResult{false, code, why, {}};
+  };
+  if (std::string reason = storage_unavailable_reason(); !reason.empty()) {
+    return refuse("failed", reason);
+  }
+  api::JobResult current = jobs_->get(request.job);
+  if (!current.ok) return current;
+  const api::JobView& job = current.job;
+  if (caller.uid != 0 && caller.uid != job.owner_uid) {
+    return refuse("permission_denied", request.job + " is " + job.owner + "'s job");
+  }
+  if (job.ended()) return refuse("failed", request.job + " has ended (" + job.state + ")");
+  if (job.state == api::kJobMigrating) {
+    return refuse("failed", request.job + " is already being moved to " + job.migration->target);
+  }
+  if (job.locked) return refuse("failed", request.job + " is locked to " + job.where);
+  if (job.where != node_id_) {
+    return refuse("failed", request.job + " runs on " + job.where +
+                                "; ask there (clusterlive migrate is not forwarded yet)");
+  }
+  std::string target = request.target == api::kMigrateToHome ? job.home : request.target;
+  if (target == node_id_) return refuse("failed", request.job + " already runs on " + target);
+  std::optional<MemberInfo> member = session_ ? session_->member(target) : std::nullopt;
+  if (!member || member->state != MemberState::up) {
+    return refuse("failed", target + " is not a live member of the cluster");
+  }
+  std::optional<pid_t> init = jobs_->running_pid(request.job);
+  if (!init) return refuse("failed", "cannot find the processes of " + request.job + " here");
+
+  // The progress file exists before the worker does, so the answer and the CLI's first
+  // poll already show the migration.
+  nlohmann::json progress = {{"target", target},     {"attempt", 0},
+                             {"phase", "starting"},  {"round", 0},
+                             {"bytes_sent", 0},      {"rate_bytes_per_s", 0},
+                             {"outcome", api::kMigrationInProgress}, {"reason", ""},
+                             {"updated_unix_ms", wall_clock_ms()}, {"worker_pid", getpid()}};
+  std::string progress_path = jobs_->migration_progress_path(request.job);
+  std::string error;
+  if (!write_file_atomically(progress_path, progress.dump() + "\n", {0644, true, 0755}, error)) {
+    return refuse("failed", error);
+  }
+  if (!spawn_detached({CLUSTERLIVE_MIGRATE_PATH, "source", "--job", request.job, "--node",
+                       node_id_, "--target", target, "--address",
+                       session_->mesh_address_text(target), "--port",
+                       std::to_string(kMigrationPort), "--init", std::to_string(*init),
+                       "--progress", progress_path, "--jobs-root", options_.jobs_root},
+                      -1, error)) {
+    unlink(progress_path.c_str());
+    return refuse("failed", error);
+  }
+  log::info("moving " + request.job + " to " + target + " at the request of uid " +
+            std::to_string(caller.uid));
+  return jobs_->get(request.job);
 }
 
 std::vector<api::NodeView> Daemon::nodes() {

@@ -16,6 +16,7 @@
 #include "core/cluster_secret.h"
 #include "core/load_smoother.h"
 #include "daemon/cluster_session.h"
+#include "daemon/migration_listener.h"
 #include "jobs/job_manager.h"
 #include "storage/storage_manager.h"
 #include "mesh/command_runner.h"
@@ -55,6 +56,8 @@ class Daemon final : public api::Backend {
   std::vector<api::JobView> jobs() override;
   api::JobResult job(const std::string& id) override;
   api::JobResult kill_job(const api::Caller& caller, const std::string& id) override;
+  api::JobResult migrate_job(const api::Caller& caller,
+                             const api::MigrateRequest& request) override;
 
  private:
   TimeMs now() const;
@@ -66,6 +69,10 @@ class Daemon final : public api::Backend {
   void rearm_session_timer();
   void sample_load();
   void update_storage();
+  /// Listens on the migration port while the mesh is up (on this node's mesh address).
+  void update_migration_listener();
+  /// Starts a target worker for a coordinator's connection `fd`.
+  void hand_off_migration(int fd);
   /// "" if jobs can use /cluster now; else why not (the job API then leaves /cluster alone:
   /// a hard NFS mount of a dead server would hang the event loop).
   std::string storage_unavailable_reason() const;
@@ -112,6 +119,9 @@ class Daemon final : public api::Backend {
   bool storage_pinned_ = false;
   StorageDecision storage_decision_;
   std::string storage_mount_address_;  ///< the storage node's mesh address, "" if none
+
+  std::unique_ptr<MigrationListener> migration_listener_;
+  std::string migration_listener_error_;  ///< the last one logged, so it is logged once
 
   SeededRandom job_random_;
   std::unique_ptr<JobManager> jobs_;

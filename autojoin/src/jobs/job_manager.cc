@@ -28,6 +28,7 @@ namespace {
 
 constexpr size_t kMaxJobFileBytes = 256 * 1024;  // job.json: argv is capped by the API
 constexpr size_t kMaxSmallFileBytes = 4096;      // end, location, pid files
+constexpr size_t kMaxMovesFileBytes = 1024 * 1024;  // a line per move: ~15000 moves
 constexpr int kMaxIdAttempts = 8;                // fresh ids to try when one is taken
 constexpr size_t kMaxJobProcesses = 4096;        // processes counted per job
 
@@ -219,6 +220,7 @@ api::JobResult JobManager::start_shim(const api::JobView& job, gid_t gid, const 
                                    "--uid", std::to_string(job.owner_uid),
                                    "--gid", std::to_string(gid),
                                    "--cwd", cwd.empty() ? "/" : cwd,
+                                   "--node", options_.node_id,
                                    "--"};
   args.insert(args.end(), job.argv.begin(), job.argv.end());
   std::vector<char*> argv;
@@ -303,6 +305,47 @@ std::optional<pid_t> JobManager::local_pid(const std::string& id) {
   return pid;
 }
 
+namespace {
+
+// The migration of a job this node coordinates, from the source worker's progress file. A
+// worker that is gone without an outcome is reported as such: its job is where the commit
+// record says, which `where` shows.
+std::optional<api::MigrationView> read_migration(const std::string& path) {
+  ReadResult text = read_file_bounded(path, kMaxSmallFileBytes);
+  if (text.status != ReadStatus::ok) return std::nullopt;
+  try {
+    nlohmann::json json = nlohmann::json::parse(text.text);
+    api::MigrationView view;
+    view.target = json.at("target").get<std::string>();
+    view.attempt = json.at("attempt").get<uint64_t>();
+    view.phase = json.at("phase").get<std::string>();
+    view.round = json.at("round").get<uint32_t>();
+    view.bytes_sent = json.at("bytes_sent").get<uint64_t>();
+    view.rate_bytes_per_s = json.at("rate_bytes_per_s").get<uint64_t>();
+    if (json.contains("freeze_ms")) view.freeze_ms = json.at("freeze_ms").get<int64_t>();
+    view.outcome = json.at("outcome").get<std::string>();
+    view.reason = json.at("reason").get<std::string>();
+    view.updated_unix_ms = json.at("updated_unix_ms").get<int64_t>();
+    pid_t worker = json.value("worker_pid", 0);
+    if (!view.ended() && (worker <= 0 || kill(worker, 0) != 0)) {
+      view.outcome = api::kMigrationAborted;
+      view.reason = "the migration worker ended without a result (see the journal)";
+    }
+    return view;
+  } catch (const nlohmann::json::exception&) {
+    return std::nullopt;
+  }
+}
+
+// Moves the job made, from the spool's `moves` history (one line per committed move).
+uint32_t count_moves(const std::string& spool) {
+  ReadResult text = read_file_bounded(spool + "/moves", kMaxMovesFileBytes);
+  if (text.status != ReadStatus::ok) return 0;
+  return static_cast<uint32_t>(std::count(text.text.begin(), text.text.end(), '\n'));
+}
+
+}  // namespace
+
 std::optional<api::JobView> JobManager::load(const std::string& id) {
   if (!is_job_id(id)) return std::nullopt;
   api::JobView job;
@@ -321,6 +364,8 @@ std::optional<api::JobView> JobManager::load(const std::string& id) {
   } catch (const nlohmann::json::exception&) {
     return std::nullopt;  // not a job we can show (a torn or foreign file)
   }
+  job.migration = read_migration(migration_progress_path(id));
+  job.migrations = count_moves(job.spool);
   auto end_text = read_small(job.spool + "/end");
   // The shim's last resort when the spool could not take the end (full, read-only).
   if (!end_text) end_text = read_small(local_end_path(options_.runtime_dir + "/" + id + ".pid"));
@@ -341,7 +386,7 @@ std::optional<api::JobView> JobManager::load(const std::string& id) {
     return job;
   }
   job.where = *where;
-  job.state = "running";
+  job.state = job.migration && !job.migration->ended() ? api::kJobMigrating : api::kJobRunning;
   if (*where != options_.node_id) return job;
   std::optional<pid_t> pid = local_pid(id);
   if (!pid) {

@@ -23,6 +23,9 @@ struct JobManagerOptions {
   std::string jobs_root = "/cluster/jobs";
   std::string runtime_dir = "/run/clusterlive/jobs";  ///< pid files of the jobs run here
   std::string shim_path = "/usr/libexec/clusterlive/clusterlive-job";
+  /// Progress files of the migrations this node coordinates (<job>.json, written by the
+  /// source worker, clusterlive-migrate).
+  std::string migrations_dir = "/run/clusterlive/migrations";
 };
 
 class JobManager {
@@ -37,6 +40,12 @@ class JobManager {
   api::JobResult get(const std::string& id);
   /// Kills a job this node runs (SIGKILL to its init ends its whole PID namespace).
   api::JobResult kill(const api::Caller& caller, const std::string& id);
+  /// The job's init, if this node runs it now (its pid file names a live process).
+  std::optional<pid_t> running_pid(const std::string& id) { return local_pid(id); }
+  /// Where the progress of a migration of `id` coordinated here is written.
+  std::string migration_progress_path(const std::string& id) const {
+    return options_.migrations_dir + "/" + id + ".json";
+  }
   /// Samples the CPU time of the jobs run here, for their CPU % (call about once a second).
   void sample(int64_t now_ms);
 

@@ -19,6 +19,7 @@
 #include <thread>
 
 #include "core/job_spool.h"
+#include "core/migration.h"
 #include "core/proc_parsers.h"
 #include "sys/file_io.h"
 
@@ -120,23 +121,6 @@ void reset_signals() {
   _exit(kCannotExecute);  // not reached: fail() exits
 }
 
-// Opens the spool directory if it is safe for root to work in: a real directory (not a
-// symlink) owned by root and writable by root only. Returns -1 and says why otherwise.
-int open_spool(const std::string& path) {
-  int fd = open(path.c_str(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-  struct stat st {};
-  if (fd < 0 || fstat(fd, &st) != 0) {
-    std::cerr << "clusterlive-job: " << path << ": " << std::strerror(errno) << "\n";
-    if (fd >= 0) close(fd);
-    return -1;
-  }
-  if (st.st_uid != 0 || (st.st_mode & (S_IWGRP | S_IWOTH)) != 0) {
-    std::cerr << "clusterlive-job: " << path << " is not root's alone; refusing to use it\n";
-    close(fd);
-    return -1;
-  }
-  return fd;
-}
 
 // Writes NAME in the directory `dir_fd` all or nothing (NAME.tmp, fsync, rename), never
 // following a symlink.
@@ -154,6 +138,30 @@ bool write_in_dir(int dir_fd, const std::string& name, const std::string& text) 
     return false;
   }
   fsync(dir_fd);
+  return true;
+}
+
+// Whether this copy may record the job's end: the commit record names this node and the
+// attempt that put the copy here. A copy killed after its job moved away must stay silent.
+bool may_speak_for_job(int spool_fd, const ShimOptions& options) {
+  if (options.node.empty()) return true;
+  for (int attempt = 0; attempt < kEndWriteAttempts; ++attempt) {
+    int fd = openat(spool_fd, std::string(kCommitRecordName).c_str(),
+                    O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+    if (fd >= 0) {
+      char text[kMaxCommitRecordBytes + 1];
+      ssize_t got = read(fd, text, sizeof text);
+      close(fd);
+      if (got > 0 && parse_commit_record(std::string_view(text, static_cast<size_t>(got)))) {
+        return may_record_end(std::string_view(text, static_cast<size_t>(got)), options.node,
+                              options.attempt);
+      }
+    }
+    // Unreadable (a storage node failing over): never guess; ask again.
+    std::this_thread::sleep_for(kEndWriteRetry);
+  }
+  std::cerr << "clusterlive-job: cannot read the job's commit record in " << options.spool
+            << "; recording the end anyway\n";
   return true;
 }
 
@@ -178,12 +186,6 @@ bool record_end(int spool_fd, const ShimOptions& options, const JobEnd& end) {
   return false;
 }
 
-// "PID STARTTIME": the start time tells the daemon whether a pid is still this job's.
-std::string pid_line(pid_t pid) {
-  ReadResult stat = read_file_bounded("/proc/" + std::to_string(pid) + "/stat", 4096);
-  std::optional<ProcessStat> parsed = parse_process_stat(stat.text);
-  return std::to_string(pid) + " " + std::to_string(parsed ? parsed->start_time_ticks : 0) + "\n";
-}
 
 }  // namespace
 
@@ -254,6 +256,10 @@ int run_shim(const ShimOptions& options) {
     std::cerr << "clusterlive-job: " << error << "\n";
   }
 
+  return supervise_job(job, spool_fd, options);
+}
+
+int supervise_job(pid_t job, int spool_fd, const ShimOptions& options) {
   // Reap everything that comes to us; the job's status is the one that counts. The pid
   // file goes before the job's pid is freed, so no one can signal a reused pid through it.
   JobEnd end;
@@ -270,7 +276,34 @@ int run_shim(const ShimOptions& options) {
     }
     waitpid(info.si_pid, nullptr, 0);
   }
+  if (!may_speak_for_job(spool_fd, options)) {
+    std::cerr << "clusterlive-job: " << options.spool << " runs elsewhere now; this copy ended "
+              << "without recording an end\n";
+    return 0;
+  }
   return record_end(spool_fd, options, end) ? 0 : 1;
+}
+
+int open_spool(const std::string& path) {
+  int fd = open(path.c_str(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+  struct stat st {};
+  if (fd < 0 || fstat(fd, &st) != 0) {
+    std::cerr << "clusterlive-job: " << path << ": " << std::strerror(errno) << "\n";
+    if (fd >= 0) close(fd);
+    return -1;
+  }
+  if (st.st_uid != 0 || (st.st_mode & (S_IWGRP | S_IWOTH)) != 0) {
+    std::cerr << "clusterlive-job: " << path << " is not root's alone; refusing to use it\n";
+    close(fd);
+    return -1;
+  }
+  return fd;
+}
+
+std::string pid_line(pid_t pid) {
+  ReadResult stat = read_file_bounded("/proc/" + std::to_string(pid) + "/stat", 4096);
+  std::optional<ProcessStat> parsed = parse_process_stat(stat.text);
+  return std::to_string(pid) + " " + std::to_string(parsed ? parsed->start_time_ticks : 0) + "\n";
 }
 
 }  // namespace clusterlive

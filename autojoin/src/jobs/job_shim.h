@@ -24,6 +24,11 @@ struct ShimOptions {
   gid_t gid = 0;         ///< ...with this primary group and the user's supplementary groups
   std::string cwd;       ///< absolute; the job starts there
   std::vector<std::string> argv;  ///< CMD and its arguments; CMD is looked up in the job's PATH
+  /// This node's id: the end is recorded only while the job's commit record names this node
+  /// and `attempt` (may_record_end), so a copy that was migrated away never speaks for the job.
+  /// Empty: not checked (tests without a record).
+  std::string node;
+  uint64_t attempt = 0;  ///< the attempt that put this copy here (0: started here)
 };
 
 /// Runs the job and waits for it; the job's environment is read from stdin (NUL-separated
@@ -31,6 +36,19 @@ struct ShimOptions {
 /// (whatever the job's own status), 1 when the spool is unsafe or the end could not be
 /// recorded anywhere (the reason is on the shim's stderr, i.e. in the journal).
 int run_shim(const ShimOptions& options);
+
+/// Waits for `job` (a child of the caller, which is a subreaper) and every orphan that comes
+/// to the caller, then records the job's end in the spool `spool_fd` if the commit record
+/// still names this copy (options.node, options.attempt). Removes options.pid_file before the
+/// job's pid is freed. Returns the shim's exit code (as run_shim).
+int supervise_job(pid_t job, int spool_fd, const ShimOptions& options);
+
+/// Opens the spool directory if it is safe for root to work in: a real directory (not a
+/// symlink) owned by root and writable by root only. Returns -1 and says why on stderr.
+int open_spool(const std::string& path);
+
+/// "PID STARTTIME\n" of `pid`: the start time tells the daemon whether a pid is still the job's.
+std::string pid_line(pid_t pid);
 
 /// Where the shim records the end when the spool cannot take it: beside the pid file
 /// ("/run/clusterlive/jobs/j-x.pid" -> "/run/clusterlive/jobs/j-x.end").

@@ -1,5 +1,5 @@
 // clusterlive-job: started by clusterlived, one per job. Not for direct use.
-//   clusterlive-job --spool DIR --pid-file FILE --uid U --gid G --cwd DIR -- CMD [ARGS...]
+//   clusterlive-job --spool DIR --pid-file FILE --uid U --gid G --cwd DIR --node ID -- CMD [ARGS...]
 #include <CLI/CLI.hpp>
 
 #include "jobs/job_shim.h"
@@ -12,6 +12,8 @@ int main(int argc, char** argv) {
   app.add_option("--uid", options.uid, "user to run the job as")->required();
   app.add_option("--gid", options.gid, "primary group of the job")->required();
   app.add_option("--cwd", options.cwd, "directory to start the job in")->required();
+  app.add_option("--node", options.node,
+                 "this node's id: the end is recorded only while the job's record names it");
   app.add_option("command", options.argv, "the command and its arguments")->required();
   app.allow_extras(false);
   CLI11_PARSE(app, argc, argv);

@@ -1,0 +1,40 @@
+// Reading a job's processes and a node's facts from /proc and the file system, for the
+// pre-flight (core/preflight.h decides from what these return) and for resuming or killing
+// a job's whole process tree.
+#pragma once
+
+#include <sys/types.h>
+
+#include <nlohmann/json.hpp>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "core/preflight.h"
+
+namespace clusterlive {
+
+/// The processes of the PID namespace whose init is `init` (as this node numbers them), the
+/// init first. Empty if `init` is gone.
+std::vector<pid_t> processes_of_job(pid_t init);
+
+/// Sends `signal` to every process of the job (SIGCONT after a dump left them stopped).
+/// Returns how many were signalled.
+size_t signal_job(pid_t init, int signal);
+
+/// The job as the pre-flight sees it: every process's mappings, fds and tty, and its RSS.
+/// nullopt (with `error`) if a process's /proc files cannot be read or parsed.
+std::optional<JobSnapshot> snapshot_job(pid_t init, const std::string& name,
+                                        const std::string& spool_dir, std::string& error);
+
+/// This node's facts: CPU flags, MemAvailable, each of `paths` (stat; build-ids are not read
+/// yet, so both sides report none), and which of `criu_features` its CRIU offers (asked of
+/// `criu check --feature NAME`, one by one).
+NodeFacts gather_node_facts(const std::string& node, const std::vector<std::string>& paths,
+                            const std::vector<std::string>& criu_features);
+
+/// NodeFacts as JSON for the link, and back (nullopt if malformed).
+nlohmann::json node_facts_to_json(const NodeFacts& facts);
+std::optional<NodeFacts> node_facts_from_json(const nlohmann::json& json);
+
+}  // namespace clusterlive

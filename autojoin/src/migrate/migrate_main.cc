@@ -1,0 +1,36 @@
+// clusterlive-migrate: the two halves of a migration, started by clusterlived. Not for direct
+// use.
+//   clusterlive-migrate source --job ID --node SELF --target NODE --address ADDR --port P
+//                              --init PID --progress FILE
+//   clusterlive-migrate target --node SELF --pid-dir DIR   (the connection on fd 3)
+#include <CLI/CLI.hpp>
+
+#include "migrate/migration_source.h"
+#include "migrate/migration_target.h"
+
+int main(int argc, char** argv) {
+  CLI::App app{"clusterlive-migrate: one side of a job's migration (started by clusterlived)"};
+  app.require_subcommand(1);
+  clusterlive::SourceOptions source;
+  CLI::App* source_command = app.add_subcommand("source", "move a job of this node");
+  source_command->add_option("--job", source.job)->required();
+  source_command->add_option("--node", source.node)->required();
+  source_command->add_option("--target", source.target)->required();
+  source_command->add_option("--address", source.target_address)->required();
+  source_command->add_option("--port", source.port)->required();
+  source_command->add_option("--init", source.init)->required();
+  source_command->add_option("--progress", source.progress_path)->required();
+  source_command->add_option("--jobs-root", source.jobs_root);
+  source_command->add_option("--work-root", source.work_root);
+
+  clusterlive::TargetOptions target;
+  CLI::App* target_command = app.add_subcommand("target", "take a job from a source node");
+  target_command->add_option("--node", target.node)->required();
+  target_command->add_option("--pid-dir", target.pid_dir);
+  target_command->add_option("--jobs-root", target.jobs_root);
+  target_command->add_option("--work-root", target.work_root);
+  target_command->add_option("--fd", target.connection_fd);
+  CLI11_PARSE(app, argc, argv);
+  if (*source_command) return clusterlive::run_migration_source(source);
+  return clusterlive::run_migration_target(target);
+}
