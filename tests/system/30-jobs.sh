@@ -49,7 +49,7 @@ foreground_run_streams_output_and_returns_the_status() {
 	local out rc=0
 	out="$(as_user clusterlive run -- sh -c 'echo "pid $$ uid $(id -u)"; echo to-stderr >&2; exit 7' 2>/dev/null)" || rc=$?
 	check "the job's exit status is run's (got $rc)" [ "$rc" -eq 7 ] || return 1
-	check "the job is PID 1 of its namespace and runs as user 1000 (got: $out)" [ "$out" = "pid 1 uid 1000" ] || return 1
+	check "the job is PID 2 of its namespace (1 is its init) and runs as user 1000 (got: $out)" [ "$out" = "pid 2 uid 1000" ] || return 1
 	out="$(as_user clusterlive run -- sh -c 'echo to-stderr >&2' 2>&1 >/dev/null)"
 	check "stderr goes to stderr (got: $out)" [ "$out" = to-stderr ]
 }

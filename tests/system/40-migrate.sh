@@ -29,11 +29,14 @@ i=0
 while [ ! -e "/tmp/$1.stop" ]; do echo "$i"; echo "$i" >&3; i=$((i+1)); sleep 0.2; done
 exit "$2"'
 install_counter() { on 1 bash -c "echo $(base64 -w0 <<<"$COUNTER") | base64 -d >/cluster/tmp/counter.sh"; }
+# Usage: copies_on K MARKER   how many shells of the job run on node K. The pattern's [x]
+# keeps the command that looks from matching itself.
+copies_on() { on "$1" bash -c "pgrep -fc -- '[${2:0:1}]${2:1}' || true"; }
 # Usage: copies_of MARKER   how many shells of the job run, over all nodes.
 copies_of() {
 	local k total=0 n
 	for k in 1 2 3; do
-		n="$(on "$k" bash -c "pgrep -fc -- '$1' || true")"
+		n="$(copies_on "$k" "$1")"
 		total=$((total + n))
 	done
 	echo "$total"
@@ -70,14 +73,14 @@ a_job_moves_around_the_cluster_and_home() {
 	migrate_to 1 2 "$id" || return 1
 	check "ps on node 1 says it runs on $n2" [ "$(job_json 1 "$id" | jq -r '"\(.state) \(.where)"')" = "running $n2" ] || return 1
 	check "one copy runs" [ "$(copies_of "$marker")" -eq 1 ] || return 1
-	check "it runs on node 2" [ "$(on 2 bash -c "pgrep -fc -- '$marker' || true")" -eq 1 ] || return 1
+	check "it runs on node 2" [ "$(copies_on 2 "$marker")" -eq 1 ] || return 1
 	check "its init is still PID 1 of its namespace, on node 2" grep -qE 'NSpid:\s+[0-9]+\s+1$' <<<"$(init_nspid 2 "$id")" || return 1
 	migrate_to 2 3 "$id" || return 1
-	check "one copy runs, on node 3" [ "$(copies_of "$marker") $(on 3 bash -c "pgrep -fc -- '$marker' || true")" = "1 1" ] || return 1
+	check "one copy runs, on node 3" [ "$(copies_of "$marker") $(copies_on 3 "$marker")" = "1 1" ] || return 1
 	migrate_to 3 home "$id" || return 1
 	json="$(job_json 1 "$id")"
 	check "ps: back home, moved 3 times (got $json)" [ "$(jq -r '"\(.where) \(.migrations)"' <<<"$json")" = "$n1 3" ] || return 1
-	check "one copy runs, on node 1" [ "$(copies_of "$marker") $(on 1 bash -c "pgrep -fc -- '$marker' || true")" = "1 1" ] || return 1
+	check "one copy runs, on node 1" [ "$(copies_of "$marker") $(copies_on 1 "$marker")" = "1 1" ] || return 1
 	on 1 touch "/tmp/$marker.stop" || return 1
 	as_user 1 clusterlive wait "$id" >/dev/null || { log "  wait failed"; return 1; }
 	out="$(as_user 1 clusterlive logs "$id")"

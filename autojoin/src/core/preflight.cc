@@ -289,6 +289,8 @@ PreflightResult scan_job(const JobSnapshot& job, const PreflightPolicy& policy) 
         return refuse(PreflightCause::kUnsupportedFile,
                       pid + use_text(fd.slot, target) + ": chrooted jobs are not migrated");
       }
+      // The root directory is on every node (the job's own init works there).
+      if (fd.slot == "cwd" && target == "/") continue;
       if (target.starts_with('/')) {
         if (strip_deleted(target)) {
           return refuse(PreflightCause::kDeletedFile,

@@ -379,6 +379,13 @@ const Case kCases[] = {
      PreflightCause::kOutsideRoots, "pid 1 maps /tmp/scratch.dat, outside /cluster"},
     {"WorkingDirectoryOutsideRoots", [](Move& m) { m.worker().fds = fds_fixture("tmp_cwd.fds"); },
      PreflightCause::kOutsideRoots, "pid 7 works in /tmp, outside /cluster"},
+    {"WorkingInTheRootDirectory",
+     [](Move& m) {
+       for (auto& fd : m.crunch().fds) {
+         if (fd.slot == "cwd") fd.target = "/";
+       }
+     },
+     PreflightCause::kNone, ""},
     {"LookalikeOfARoot",
      [](Move& m) {
        m.worker().fds.push_back({"9", "/clusterfs/x"});

@@ -75,7 +75,9 @@ class JobManagerTest : public ::testing::Test {
   std::optional<JobManager> manager_;
 };
 
-TEST_F(JobManagerTest, AJobIsInitOfItsOwnPidNamespaceWithItsOutputAndExitCode) {
+// The command is PID 2 of its own namespace: PID 1 is the job's root init, through which CRIU
+// dumps the namespace (job_shim.cc, run_job_init).
+TEST_F(JobManagerTest, AJobHasItsOwnPidNamespaceWithItsOutputAndExitCode) {
   api::JobResult started = manager_->run(
       {0, 0, 1}, request({"sh", "-c", "echo pid $$; echo \"$GREETING\"; echo oops >&2; exit 3"}));
   ASSERT_TRUE(started.ok) << started.error;
@@ -85,9 +87,18 @@ TEST_F(JobManagerTest, AJobIsInitOfItsOwnPidNamespaceWithItsOutputAndExitCode) {
   api::JobView ended = wait_for_end(started.job.id);
   EXPECT_EQ(ended.state, "exited");
   EXPECT_EQ(ended.exit_code, 3);
-  EXPECT_EQ(spool_file(ended, "stdout"), "pid 1\nhello there\n");
+  EXPECT_EQ(spool_file(ended, "stdout"), "pid 2\nhello there\n");
   EXPECT_EQ(spool_file(ended, "stderr"), "oops\n");
   EXPECT_EQ(spool_file(ended, "location"), "node-c10001 0\n");
+}
+
+TEST_F(JobManagerTest, ACommandKilledByASignalIsRecordedAsKilled) {
+  // The init reports the command's own end, not its own exit.
+  api::JobResult started = manager_->run({0, 0, 1}, request({"sh", "-c", "kill -TERM $$"}));
+  ASSERT_TRUE(started.ok) << started.error;
+  api::JobView ended = wait_for_end(started.job.id);
+  EXPECT_EQ(ended.state, "killed");
+  EXPECT_EQ(ended.signal, SIGTERM);
 }
 
 TEST_F(JobManagerTest, AJobRunsAsItsCallerAndOwnsItsOutput) {
@@ -168,7 +179,9 @@ TEST_F(JobManagerTest, RefusesASpoolOthersCouldTamperWith) {
   chmod(temp_.at("cluster").c_str(), 0777);  // a writable parent without the sticky bit
   EXPECT_FALSE(manager_->run({0, 0, 1}, request({"true"})).ok);
   chmod(temp_.at("cluster").c_str(), 01777);
-  EXPECT_TRUE(manager_->run({0, 0, 1}, request({"true"})).ok);
+  api::JobResult started = manager_->run({0, 0, 1}, request({"true"}));
+  ASSERT_TRUE(started.ok) << started.error;
+  wait_for_end(started.job.id);  // its shim must not outlive the spool it records into
 }
 
 TEST_F(JobManagerTest, ANonExecutableCommandEndsWith126) {

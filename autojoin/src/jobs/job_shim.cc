@@ -15,6 +15,7 @@
 #include <chrono>
 #include <csignal>
 #include <cstring>
+#include <filesystem>
 #include <iostream>
 #include <thread>
 
@@ -122,6 +123,60 @@ void reset_signals() {
 }
 
 
+// The user's command, the job init's only child: signals sent to the init go on to it.
+volatile pid_t g_command = 0;
+
+void forward_signal(int signal) {
+  if (g_command > 0) kill(g_command, signal);
+}
+
+// PID 1 of the job's namespace, as root. CRIU dumps a PID namespace through its init: its
+// parasite needs a /proc of that namespace, and mounts one from inside the init, which an
+// unprivileged init may not do. So the user's command runs as the init's only child (PID 2,
+// as the user) and this init, which holds no file open, only reaps and forwards signals.
+// When the command ends, the init writes how it ended to init_end_path (on whichever node
+// it runs then) and exits; the shim records that end.
+[[noreturn]] void run_job_init(const ShimOptions& options, const std::vector<std::string>& env,
+                               int out_fd, int err_fd, int report_fd) {
+  setsid();
+  pid_t command = fork();
+  if (command < 0) {
+    std::string text = std::to_string(kCannotExecute) + " fork: " + std::strerror(errno);
+    [[maybe_unused]] ssize_t written = write(report_fd, text.data(), text.size());
+    _exit(kCannotExecute);
+  }
+  if (command == 0) become_job(options, env, out_fd, err_fd, report_fd);
+  g_command = command;
+  // Nothing open but /dev/null: every file of the init would have to exist on a target too.
+  syscall(SYS_close_range, 0U, ~0U, 0U);
+  int null_fd = open("/dev/null", O_RDWR);
+  if (null_fd == 0) {
+    dup2(0, 1);
+    dup2(0, 2);
+  }
+  [[maybe_unused]] int ignored = chdir("/");
+  for (int signal : {SIGTERM, SIGINT, SIGHUP, SIGQUIT, SIGUSR1, SIGUSR2, SIGCONT}) {
+    std::signal(signal, forward_signal);
+  }
+  int status = 0;
+  for (;;) {
+    pid_t done = waitpid(-1, &status, 0);
+    if (done == command) break;
+    if (done < 0 && errno != EINTR) _exit(kCannotExecute);  // our command is gone unseen
+  }
+  JobEnd end = WIFEXITED(status) ? JobEnd{false, WEXITSTATUS(status)}
+                                 : JobEnd{true, WTERMSIG(status)};
+  std::string text = format_job_end(end);
+  std::string path = init_end_path(options.pid_file);
+  int fd = open(path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC, 0600);
+  if (fd >= 0) {
+    [[maybe_unused]] ssize_t written = write(fd, text.data(), text.size());
+    close(fd);
+  }
+  // Without the file the init's own exit says it, as a shell would (128 + signal).
+  _exit(end.killed ? 128 + end.code : end.code);
+}
+
 // Writes NAME in the directory `dir_fd` all or nothing (NAME.tmp, fsync, rename), never
 // following a symlink.
 bool write_in_dir(int dir_fd, const std::string& name, const std::string& text) {
@@ -148,6 +203,7 @@ bool may_speak_for_job(int spool_fd, const ShimOptions& options) {
   for (int attempt = 0; attempt < kEndWriteAttempts; ++attempt) {
     int fd = openat(spool_fd, std::string(kCommitRecordName).c_str(),
                     O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+    if (fd < 0 && errno == ENOENT) return true;  // no record at all: nobody else speaks
     if (fd >= 0) {
       char text[kMaxCommitRecordBytes + 1];
       ssize_t got = read(fd, text, sizeof text);
@@ -189,6 +245,12 @@ bool record_end(int spool_fd, const ShimOptions& options, const JobEnd& end) {
 
 }  // namespace
 
+std::string init_end_path(const std::string& pid_file) {
+  std::string base = pid_file;
+  if (base.size() > 4 && base.substr(base.size() - 4) == ".pid") base.resize(base.size() - 4);
+  return base + ".exit";
+}
+
 std::string local_end_path(const std::string& pid_file) {
   std::string base = pid_file;
   if (base.size() > 4 && base.substr(base.size() - 4) == ".pid") base.resize(base.size() - 4);
@@ -226,6 +288,8 @@ int run_shim(const ShimOptions& options) {
     tell_job_stderr(err_fd, std::string("pipe: ") + std::strerror(errno));
     return record_end(spool_fd, options, {false, kCannotExecute}) ? 0 : 1;
   }
+  // The init reports the command's end beside the pid file, maybe before we write that.
+  mkdir(std::filesystem::path(options.pid_file).parent_path().c_str(), 0755);
   // After this, our next child is PID 1 of a fresh PID namespace: the job can be restored
   // on any node with the same PIDs, since no other process lives in its namespace.
   if (unshare(CLONE_NEWPID) != 0) {
@@ -239,7 +303,7 @@ int run_shim(const ShimOptions& options) {
   }
   if (job == 0) {
     close(report[0]);
-    become_job(options, env, out_fd, err_fd, report[1]);
+    run_job_init(options, env, out_fd, err_fd, report[1]);
   }
   close(report[1]);
   char reason[512];
@@ -273,6 +337,14 @@ int supervise_job(pid_t job, int spool_fd, const ShimOptions& options) {
       unlink(options.pid_file.c_str());
       if (info.si_code == CLD_EXITED) end = {false, info.si_status};
       else end = {true, info.si_status};
+      // The init says how the user's command ended; without its word (it was killed, say)
+      // the init's own end is the job's.
+      std::string init_end = init_end_path(options.pid_file);
+      ReadResult said = read_file_bounded(init_end, 256);
+      if (said.status == ReadStatus::ok && info.si_code == CLD_EXITED) {
+        if (auto parsed = parse_job_end(said.text)) end = *parsed;
+      }
+      unlink(init_end.c_str());
     }
     waitpid(info.si_pid, nullptr, 0);
   }

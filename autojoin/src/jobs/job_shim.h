@@ -51,6 +51,10 @@ int open_spool(const std::string& path);
 /// "PID STARTTIME\n" of `pid`: the start time tells the daemon whether a pid is still the job's.
 std::string pid_line(pid_t pid);
 
+/// Where the job's init (PID 1 of its namespace) writes how the user's command ended, on the
+/// node it runs on ("/run/clusterlive/jobs/j-x.pid" -> "/run/clusterlive/jobs/j-x.exit").
+std::string init_end_path(const std::string& pid_file);
+
 /// Where the shim records the end when the spool cannot take it: beside the pid file
 /// ("/run/clusterlive/jobs/j-x.pid" -> "/run/clusterlive/jobs/j-x.end").
 std::string local_end_path(const std::string& pid_file);

@@ -73,8 +73,9 @@ std::string criu_log_error(const std::string& log_path) {
   while (std::getline(lines, line)) {
     if (line.empty()) continue;
     last = line;
-    if (line.find("Error (") != std::string::npos) {
-      errors = line.substr(line.find("Error ("));  // the latest error says the most
+    // The first error is the cause; CRIU's later ones are its consequences ("Dumping FAILED").
+    if (errors.empty() && line.find("Error (") != std::string::npos) {
+      errors = line.substr(line.find("Error ("));
     }
   }
   return errors.empty() ? last : errors;

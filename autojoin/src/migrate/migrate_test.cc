@@ -195,7 +195,8 @@ TEST(CriuProcess, WaitsWithADeadlineAndSaysHowItEnded) {
 TEST(CriuProcess, NamesTheLastErrorOfALog) {
   TempDir dir;
   std::ofstream(dir.path() + "/x.log")
-      << "(00.1) Dumping\n(00.2) Error (criu/files-reg.c:1): Can't open file /x\n(00.3) tail\n";
+      << "(00.1) Dumping\n(00.2) Error (criu/files-reg.c:1): Can't open file /x\n"
+      << "(00.3) Error (criu/cr-dump.c:2111): Dumping FAILED.\n(00.4) tail\n";
   EXPECT_EQ(criu_log_error(dir.path() + "/x.log"), "Error (criu/files-reg.c:1): Can't open file /x");
   std::ofstream(dir.path() + "/y.log") << "a\nlast line\n";
   EXPECT_EQ(criu_log_error(dir.path() + "/y.log"), "last line");

@@ -43,6 +43,15 @@ bool is_sent_image(const std::string& name) {
          !name.ends_with(".log") && name != "stats-dump";
 }
 
+// The protocol's spelling (api::MigrationView) of a phase and an outcome: words joined by '_'.
+std::string protocol_name(std::string_view text) {
+  std::string name(text);
+  for (char& c : name) {
+    if (c == ' ') c = '_';
+  }
+  return name;
+}
+
 class Source {
  public:
   explicit Source(const SourceOptions& options) : options_(options) {}
@@ -82,11 +91,11 @@ void Source::write_progress() {
   if (coordinator_) p = coordinator_->progress();
   nlohmann::json progress = {{"target", options_.target},
                              {"attempt", attempt_},
-                             {"phase", std::string(to_string(p.phase))},
+                             {"phase", protocol_name(to_string(p.phase))},
                              {"round", p.round},
                              {"bytes_sent", p.total_bytes_sent},
                              {"rate_bytes_per_s", p.rate_bytes_per_s},
-                             {"outcome", std::string(to_string(outcome_))},
+                             {"outcome", protocol_name(to_string(outcome_))},
                              {"reason", reason_},
                              {"updated_unix_ms", unix_ms()},
                              {"worker_pid", getpid()}};

@@ -300,6 +300,7 @@ void Target::receive_file(const nlohmann::json& message) {
 bool Target::owner_matches(pid_t init, std::string& error) {
   if (owner_uid_ == 0) return true;  // root's job: root may be restored
   for (pid_t pid : processes_of_job(init)) {
+    if (pid == init) continue;  // the job's own init runs as root (job_shim.cc)
     ReadResult status = read_file_bounded("/proc/" + std::to_string(pid) + "/status", 64 * 1024);
     size_t at = status.text.find("\nUid:");
     if (at == std::string::npos) continue;
