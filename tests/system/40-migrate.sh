@@ -29,9 +29,10 @@ i=0
 while [ ! -e "/tmp/$1.stop" ]; do echo "$i"; echo "$i" >&3; i=$((i+1)); sleep 0.2; done
 exit "$2"'
 install_counter() { on 1 bash -c "echo $(base64 -w0 <<<"$COUNTER") | base64 -d >/cluster/tmp/counter.sh"; }
-# Usage: copies_on K MARKER   how many shells of the job run on node K. The pattern's [x]
-# keeps the command that looks from matching itself.
-copies_on() { on "$1" bash -c "pgrep -fc -- '[${2:0:1}]${2:1}' || true"; }
+# Usage: copies_on K MARKER   how many shells of the job run on node K: command lines that
+# start with "sh " (not the shim's or the job init's, which name the command after theirs,
+# nor the bash that looks).
+copies_on() { on "$1" bash -c "pgrep -fc -- '^sh .*$2' || true"; }
 # Usage: copies_of MARKER   how many shells of the job run, over all nodes.
 copies_of() {
 	local k total=0 n
