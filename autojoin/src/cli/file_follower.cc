@@ -5,11 +5,45 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <chrono>
 #include <cstring>
 
 namespace clusterlive::cli {
 
-FileFollower::FileFollower(std::string path) : path_(std::move(path)) {}
+namespace {
+
+int64_t now_ms() {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(
+             std::chrono::steady_clock::now().time_since_epoch())
+      .count();
+}
+
+}  // namespace
+
+FileFollower::FileFollower(std::string path, int64_t hole_settle_ms)
+    : path_(std::move(path)), hole_settle_ms_(hole_settle_ms) {}
+
+std::string FileFollower::hold_back_holes(std::string bytes) {
+  size_t nul = bytes.find('\0');
+  if (nul == std::string::npos) {
+    hole_seen_at_ms_.reset();
+    return bytes;
+  }
+  if (nul > 0) {
+    hole_seen_at_ms_.reset();
+    bytes.resize(nul);
+    return bytes;
+  }
+  if (!hole_seen_at_ms_) hole_seen_at_ms_ = now_ms();
+  if (now_ms() - *hole_seen_at_ms_ < hole_settle_ms_) {
+    reopen();  // the next read asks the server again instead of the cached gap
+    return "";
+  }
+  hole_seen_at_ms_.reset();
+  size_t data = bytes.find_first_not_of('\0');
+  if (data != std::string::npos) bytes.resize(data);
+  return bytes;
+}
 
 FileFollower::~FileFollower() { reopen(); }
 
@@ -57,7 +91,8 @@ std::string FileFollower::read_more(size_t max_bytes) {
     }
     if (n > 0) {
       bytes.resize(static_cast<size_t>(n));
-      offset_ += static_cast<uint64_t>(n);
+      bytes = hold_back_holes(std::move(bytes));
+      offset_ += bytes.size();
       return bytes;
     }
     // Nothing past the offset: nothing new, or the file was truncated below it.

@@ -6,6 +6,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <optional>
 #include <ostream>
 #include <string>
 
@@ -13,16 +14,21 @@ namespace clusterlive::cli {
 
 /// Most bytes one read_more() returns.
 constexpr size_t kFollowChunkBytes = 64 * 1024;
+/// NUL bytes at the read offset are held back this long, in ms, before they count as output.
+/// On NFS a file written on another node can show its new size before all its data: the gap
+/// reads as NULs until the writer's client has sent it. Real NULs in a job's output (binary
+/// output) are delayed by this much, never lost.
+constexpr int64_t kHoleSettleMs = 3'000;
 
 class FileFollower {
  public:
-  explicit FileFollower(std::string path);
+  explicit FileFollower(std::string path, int64_t hole_settle_ms = kHoleSettleMs);
   ~FileFollower();
   FileFollower(const FileFollower&) = delete;
   FileFollower& operator=(const FileFollower&) = delete;
 
   /// The bytes appended since the last call, at most `max_bytes`; "" when there is nothing
-  /// new. A file that does not exist (yet) has nothing new. A file that became shorter than
+  /// new (NULs at the offset are held back for a while: kHoleSettleMs). A file that does not exist (yet) has nothing new. A file that became shorter than
   /// what was read (truncated) is read again from its start, as `tail -f` does. After an
   /// error other than "does not exist", error() says what went wrong and this returns "".
   std::string read_more(size_t max_bytes = kFollowChunkBytes);
@@ -52,7 +58,13 @@ class FileFollower {
   bool open_file();
   void fail(int error_number);
 
+  /// What read_more() returns of `bytes`, just read at offset_: up to the first NUL, or the
+  /// NULs themselves once they have stayed put for hole_settle_ms_.
+  std::string hold_back_holes(std::string bytes);
+
   std::string path_;
+  int64_t hole_settle_ms_;
+  std::optional<int64_t> hole_seen_at_ms_;  ///< when NULs were first seen at offset_
   int fd_ = -1;
   bool found_ = false;
   uint64_t offset_ = 0;

@@ -209,6 +209,15 @@ std::vector<MigrationAction> Source::transfer(const criu::ImageSet& set) {
   auto stored = link_->receive(monotonic_ms() + kAnswerTimeoutMs, error);
   if (!stored) return failed("the target did not confirm the pages: " + error);
   if (!stored->value("stored", false)) return failed(stored->value("error", "pages not stored"));
+  if (set.final_dump) {
+    // What the frozen job wrote to /cluster may still sit in this node's NFS cache: it must
+    // reach the storage node before the copy on the target appends after it.
+    int shared = open(options_.jobs_root.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    bool flushed = shared >= 0 && syncfs(shared) == 0;
+    int saved = errno;
+    if (shared >= 0) close(shared);
+    if (!flushed) return failed("cannot flush the job's files to /cluster: " + errno_text(saved));
+  }
   criu::CriuStats stats = criu::read_criu_stats(dir + "/stats-dump");
   uint64_t pages = stats.dump ? stats.dump->pages_written + stats.dump->shpages_written : 0;
   log("sent set " + set.name() + ": " + std::to_string(pages) + " pages" +
