@@ -63,10 +63,9 @@ every_node_is_up_with_shared_storage() {
 }
 
 a_job_moves_around_the_cluster_and_home() {
-	local id marker=count-$RANDOM n1 n2 n3 json out
+	local id marker=count-$RANDOM n1 n2 json out
 	n1="$(expected_name 1)"
 	n2="$(expected_name 2)"
-	n3="$(expected_name 3)"
 	id="$(as_user 1 clusterlive run -d --name counter -- sh /cluster/tmp/counter.sh "$marker" 0)" || return 1
 	remember id "$id"
 	wait_until 30 "the job to run" eval "[ \"\$(job_json 1 $id | jq -r .state)\" = running ]" || return 1
