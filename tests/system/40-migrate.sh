@@ -3,8 +3,9 @@
 # `clusterlive migrate`; it keeps its PID-namespace view (its init is PID 1 wherever it runs),
 # the file it holds open on /cluster and its output, with nothing lost or repeated; exactly
 # one copy of it runs at any time; `ps` follows it. A foreground `run` returns the job's exit
-# status after two moves. A job holding a file outside /cluster and the image is refused with
-# the reason, and keeps running where it was.
+# status after two moves. A job that moved away is killed from its home node. A job holding a
+# file outside /cluster and the image is refused with the reason, and keeps running where it
+# was.
 . "$(dirname "$0")/common.sh"
 require_qemu
 NODES=3
@@ -104,6 +105,19 @@ foreground_run_returns_the_status_after_two_moves() {
 	check "and streamed every number once ($(wc -l <<<"$out") lines)" [ "$out" = "$(seq 0 "$(tail -n 1 <<<"$out")")" ]
 }
 
+a_moved_job_is_killed_from_its_home_node() {
+	local marker=killed-$RANDOM id rc=0
+	id="$(as_user 1 clusterlive run -d --name victim -- sh /cluster/tmp/counter.sh "$marker" 0)" || return 1
+	wait_until 30 "the job to run" eval "[ \"\$(job_json 1 $id | jq -r .state)\" = running ]" || return 1
+	migrate_to 1 2 "$id" || return 1
+	check "another user may not kill it" not on 1 runuser -u nobody -- clusterlive kill "$id" || return 1
+	check "its owner kills it from node 1" as_user 1 clusterlive kill "$id" || return 1
+	as_user 1 clusterlive wait "$id" >/dev/null || rc=$?
+	check "wait returns 128+9 (got $rc)" [ "$rc" -eq 137 ] || return 1
+	check "ps says killed by 9" [ "$(job_json 1 "$id" | jq -r '"\(.state) \(.signal)"')" = "killed 9" ] || return 1
+	check "no copy is left" [ "$(copies_of "$marker")" -eq 0 ]
+}
+
 a_job_with_a_local_file_is_refused_and_keeps_running() {
 	local id out rc=0 marker=local-$RANDOM
 	id="$(as_user 1 clusterlive run -d --name pinned -- sh -c "exec 3>/tmp/$marker.txt; while :; do sleep 1; done" "$marker")" || return 1
@@ -120,5 +134,6 @@ a_job_with_a_local_file_is_refused_and_keeps_running() {
 run_test "every node is up and mounts /cluster" every_node_is_up_with_shared_storage
 run_test "a job moves 1 -> 2 -> 3 -> home, output and open file intact" a_job_moves_around_the_cluster_and_home
 run_test "a foreground run returns the job's status after two moves" foreground_run_returns_the_status_after_two_moves
+run_test "a job moved away is killed from its home node" a_moved_job_is_killed_from_its_home_node
 run_test "a job holding a local file is refused and keeps running" a_job_with_a_local_file_is_refused_and_keeps_running
 finish

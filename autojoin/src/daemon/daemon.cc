@@ -493,6 +493,29 @@ api::JobResult Daemon::kill_job(const api::Caller& caller, const std::string& id
   if (std::string reason = storage_unavailable_reason(); !reason.empty()) {
     return api::JobResult{false, "failed", reason, {}};
   }
+  // A job that runs on another live member is killed there: this node's daemon checks the
+  // caller's rights, the other's migration port takes the request (from root of a member).
+  api::JobResult current = jobs_->get(id);
+  if (current.ok && !current.job.ended() && current.job.state != api::kJobMigrating &&
+      current.job.where != node_id_ && (caller.uid == 0 || caller.uid == current.job.owner_uid)) {
+    std::optional<MemberInfo> member =
+        session_ ? session_->member(current.job.where) : std::nullopt;
+    if (!member || member->state != MemberState::up) {
+      return api::JobResult{false, "failed",
+                            "job " + id + " runs on " + current.job.where + ", which is not up",
+                            {}};
+    }
+    std::string error;
+    if (!spawn_detached({CLUSTERLIVE_MIGRATE_PATH, "relay", "--address",
+                         session_->mesh_address_text(current.job.where), "--port",
+                         std::to_string(kMigrationPort), "--command", "kill", "--job", id},
+                        -1, error)) {
+      return api::JobResult{false, "failed", error, {}};
+    }
+    log::info("job " + id + ": kill relayed to " + current.job.where + " for uid " +
+              std::to_string(caller.uid));
+    return current;
+  }
   api::JobResult result = jobs_->kill(caller, id);
   if (result.ok) log::info("job " + id + " killed at the request of uid " + std::to_string(caller.uid));
   return result;

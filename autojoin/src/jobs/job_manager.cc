@@ -432,7 +432,11 @@ api::JobResult JobManager::kill(const api::Caller& caller, const std::string& id
   if (!caller.is_root() && caller.uid != job->owner_uid) {
     return failure("permission_denied", "job " + id + " belongs to " + job->owner);
   }
-  if (job->state != "running") return failure("failed", "job " + id + " has already ended");
+  if (job->ended()) return failure("failed", "job " + id + " has already ended");
+  if (job->state == api::kJobMigrating) {
+    // Killing the frozen copy would not stop the one being restored on the target.
+    return failure("failed", "job " + id + " is being moved; kill it once it has moved");
+  }
   if (job->where != options_.node_id) {
     return failure("failed", "job " + id + " runs on " + job->where + "; kill it there");
   }

@@ -3,6 +3,7 @@
 //   clusterlive-migrate source --job ID --node SELF --target NODE --address ADDR --port P
 //                              --init PID --progress FILE
 //   clusterlive-migrate target --node SELF --pid-dir DIR   (the connection on fd 3)
+//   clusterlive-migrate relay --address ADDR --port P --command kill --job ID
 #include <CLI/CLI.hpp>
 
 #include "migrate/migration_source.h"
@@ -30,7 +31,24 @@ int main(int argc, char** argv) {
   target_command->add_option("--jobs-root", target.jobs_root);
   target_command->add_option("--work-root", target.work_root);
   target_command->add_option("--fd", target.connection_fd);
+
+  std::string relay_address, relay_command, relay_job;
+  uint16_t relay_port = 0;
+  CLI::App* relay_command_app =
+      app.add_subcommand("relay", "ask the node that runs a job to kill it");
+  relay_command_app->add_option("--address", relay_address)->required();
+  relay_command_app->add_option("--port", relay_port)->required();
+  relay_command_app->add_option("--command", relay_command)->required();
+  relay_command_app->add_option("--job", relay_job)->required();
   CLI11_PARSE(app, argc, argv);
   if (*source_command) return clusterlive::run_migration_source(source);
+  if (*relay_command_app) {
+    std::string error =
+        clusterlive::relay_request(relay_address, relay_port, relay_command, relay_job);
+    if (error.empty()) return 0;
+    std::cerr << "clusterlive-migrate: " << relay_command << " " << relay_job << " on "
+              << relay_address << ": " << error << "\n";
+    return 1;
+  }
   return clusterlive::run_migration_target(target);
 }

@@ -180,7 +180,12 @@ std::vector<MigrationAction> Source::transfer(const criu::ImageSet& set) {
                           : coordinator_->on_round_failed(set.round, why, monotonic_ms());
   };
   std::string error;
-  auto ready = ask({{"set", set.name()}, {"parent", set.parent_round()}}, kAnswerTimeoutMs, error);
+  // At most the job's resident pages cross in one set: the target's page server waits that
+  // long (transfer_timeout_ms) before it gives up on us.
+  uint64_t expected_pages = snapshot_ ? snapshot_->rss_bytes / kPageBytes : 0;
+  auto ready = ask({{"set", set.name()}, {"parent", set.parent_round()},
+                    {"expected_pages", expected_pages}},
+                   kAnswerTimeoutMs, error);
   if (!ready) return failed("no page server on " + options_.target + ": " + error);
   if (!ready->value("ready", false)) return failed(ready->value("error", "no page server"));
   uint16_t port = ready->value("port", uint16_t{0});

@@ -21,6 +21,7 @@
 #include "core/decimal.h"
 #include "core/job_spool.h"
 #include "core/migration.h"
+#include "api/api_client.h"
 #include "criu/criu_commands.h"
 #include "jobs/job_shim.h"
 #include "migrate/commit_records.h"
@@ -92,6 +93,9 @@ class Target {
 
  private:
   bool accept_hello();
+  /// A request another node's daemon relays to the node that runs a job (kill, for now): it
+  /// checked the caller's rights; here it is asked of this node's daemon as root.
+  void relay(const nlohmann::json& request);
   void serve_messages();
   void handle(const nlohmann::json& message);
   void store_set(const nlohmann::json& message);
@@ -147,6 +151,10 @@ bool Target::accept_hello() {
     return false;
   };
   if (!hello) return refuse(error);
+  if (hello->contains("relay")) {
+    relay(hello->at("relay"));
+    return false;
+  }
   std::vector<std::string> paths;
   std::vector<std::string> features;
   try {
@@ -196,6 +204,28 @@ bool Target::accept_hello() {
   return link_.send({{"ok", true}, {"facts", node_facts_to_json(facts)}}, error);
 }
 
+void Target::relay(const nlohmann::json& request) {
+  std::string command = request.value("command", "");
+  std::string job = request.value("job", "");
+  nlohmann::json answer = {{"ok", false}};
+  if (command != "kill" || !is_job_id(job)) {
+    answer["error"] = "unknown relay request";
+  } else {
+    api::Client daemon(options_.api_socket);
+    api::Reply<api::JobView> killed = daemon.kill_job(job);
+    if (killed.value) {
+      answer["ok"] = true;
+      std::cerr << "clusterlive-migrate: " << job << " killed at the request of another node\n";
+    } else {
+      answer["error"] = killed.call.status == api::CallStatus::answered
+                            ? killed.call.response.error.message
+                            : killed.call.message;
+    }
+  }
+  std::string error;
+  link_.send(answer, error);
+}
+
 void Target::reply(const nlohmann::json& message) {
   std::string error;
   if (!link_.closed() && !link_.send(message, error)) log(error);
@@ -203,7 +233,9 @@ void Target::reply(const nlohmann::json& message) {
 
 void Target::store_set(const nlohmann::json& message) {
   criu::ImageSet set;
+  uint64_t expected_pages = 0;
   try {
+    expected_pages = message.value("expected_pages", uint64_t{0});
     std::string name = message.at("set").get<std::string>();
     uint32_t parent = message.at("parent").get<uint32_t>();
     if (name == "final") {
@@ -252,7 +284,10 @@ void Target::store_set(const nlohmann::json& message) {
   reply({{"ready", true}, {"port", *port}});
   // The page server takes one dump and exits. Pages arriving count as hearing from the
   // coordinator, so the idle deadline does not run meanwhile.
-  TimeMs deadline = monotonic_ms() + kTransferTimeoutBaseMs + kParticipantIdleTimeoutMs;
+  // A source that dies closes the connection and the server exits; this deadline is for one
+  // that hangs. It grows with the job's size, as the source's own deadline does.
+  TimeMs deadline =
+      monotonic_ms() + transfer_timeout_ms(expected_pages) + kParticipantIdleTimeoutMs;
   std::optional<int> status;
   while (!(status = wait_process(server_pid, std::min(deadline, monotonic_ms() + 1000)))) {
     participant_->on_heard_from_coordinator(monotonic_ms());
@@ -495,6 +530,19 @@ int Target::run() {
 }
 
 }  // namespace
+
+std::string relay_request(const std::string& address, uint16_t port, const std::string& command,
+                          const std::string& job) {
+  std::string error;
+  std::optional<PeerLink> link =
+      PeerLink::connect_privileged(address, port, monotonic_ms() + kHelloTimeoutMs, error);
+  if (!link) return error;
+  if (!link->send({{"relay", {{"command", command}, {"job", job}}}}, error)) return error;
+  auto answer = link->receive(monotonic_ms() + kHelloTimeoutMs, error);
+  if (!answer) return error;
+  if (answer->value("ok", false)) return "";
+  return answer->value("error", "refused");
+}
 
 int run_migration_target(const TargetOptions& options) {
   // Stopping the daemon must not end a migration or the job it brings.

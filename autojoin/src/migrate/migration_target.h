@@ -6,6 +6,7 @@
 // the restored init is its child (it is a subreaper), and it records the job's end.
 #pragma once
 
+#include <cstdint>
 #include <string>
 
 namespace clusterlive {
@@ -17,7 +18,13 @@ struct TargetOptions {
   std::string work_root = "/var/lib/clusterlive/migrations";  ///< images, per job and attempt
   std::string pid_dir = "/run/clusterlive/jobs";              ///< <job>.pid, as the shim's
   std::string lock_dir = "/run/clusterlive/migrations";       ///< one undecided attempt per job
+  std::string api_socket = "/run/clusterlive/api.sock";       ///< this node's daemon, for relays
 };
+
+/// Asks the daemon of the node at [address]:port, over its migration port, to run `command`
+/// ("kill") on `job` there. Returns "" on success, else why not.
+std::string relay_request(const std::string& address, uint16_t port, const std::string& command,
+                          const std::string& job);
 
 /// Returns the process exit code: 0 when the job ran here to its end or the attempt was
 /// settled (discarded), 1 on a refusal or an error.
