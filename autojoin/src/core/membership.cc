@@ -248,17 +248,20 @@ void Membership::set_local_load(uint16_t cores, uint32_t cpu_speed, uint32_t loa
                                 uint32_t free_memory_mib) {
   uint64_t stamp = own_load_ ? own_load_->stamp + 1 : config_.initial_sequence;
   own_load_ = LoadVector{config_.self_id, stamp,           cores,           cpu_speed,
-                         load_milli,        free_memory_mib, storage_pinned_, serving_storage_};
+                         load_milli,        free_memory_mib, storage_pinned_, serving_storage_,
+                         storage_epoch_};
 }
 
-void Membership::set_storage_roles(bool pinned, bool serving) {
-  if (pinned == storage_pinned_ && serving == serving_storage_) return;
+void Membership::set_storage_roles(bool pinned, bool serving, uint32_t epoch) {
+  if (pinned == storage_pinned_ && serving == serving_storage_ && epoch == storage_epoch_) return;
   storage_pinned_ = pinned;
   serving_storage_ = serving;
+  storage_epoch_ = epoch;
   if (own_load_) {
     own_load_->stamp += 1;  // newest wins: peers replace what they knew of our roles
     own_load_->storage_pinned = pinned;
     own_load_->serving_storage = serving;
+    own_load_->storage_epoch = epoch;
   }
 }
 

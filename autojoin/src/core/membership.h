@@ -113,7 +113,8 @@ class Membership {
 
   /// Sets our storage roles, gossiped with our load from now on (a change is sent as a new
   /// load vector at once, not at the next measurement).
-  void set_storage_roles(bool pinned, bool serving);
+  /// `epoch`: the store's epoch while serving (storage_choice.h), else kNoStorageEpoch.
+  void set_storage_roles(bool pinned, bool serving, uint32_t epoch);
 
   /// Moves out the datagrams queued since the last call.
   std::vector<OutgoingDatagram> take_outgoing();
@@ -199,6 +200,7 @@ class Membership {
   std::optional<LoadVector> own_load_;
   bool storage_pinned_ = false;
   bool serving_storage_ = false;
+  uint32_t storage_epoch_ = 0;
 
   std::map<std::string, Member> members_;
   std::set<std::string> suspects_;

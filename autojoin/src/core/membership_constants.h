@@ -10,7 +10,7 @@ namespace clusterlive {
 // --- Control messages -------------------------------------------------------
 
 /// Version byte at the start of every control message.
-constexpr uint8_t kWireProtocolVersion = 2;  // 2: load vectors carry storage flags
+constexpr uint8_t kWireProtocolVersion = 3;  // 2: load vectors carry storage flags; 3: and epoch
 /// Largest control message, in bytes: fits one UDP datagram inside
 /// WireGuard on a 1280-byte (IPv6 minimum) path MTU.
 constexpr size_t kMaxMessageBytes = 1200;

@@ -349,17 +349,19 @@ TEST(Membership, LoadVectorsReachEveryNode) {
 
 TEST(Membership, StorageRolesReachEveryNode) {
   SimCluster cluster = converged_cluster(20, 0.05, 13);
-  cluster.node(7).set_storage_roles(true, true);
+  cluster.node(7).set_storage_roles(true, true, 3);
   cluster.advance(30 * kSecondMs);
   for (size_t i = 0; i < cluster.size(); ++i) {
     bool seen = false;
     for (const LoadVector& load : cluster.node(i).load_vectors()) {
-      if (load.node_id == cluster.node_id(7)) seen = load.storage_pinned && load.serving_storage;
+      if (load.node_id == cluster.node_id(7)) {
+        seen = load.storage_pinned && load.serving_storage && load.storage_epoch == 3;
+      }
     }
     EXPECT_TRUE(seen) << cluster.node_id(i);
   }
   // Stopping to serve spreads too (a newer stamp replaces the old flags).
-  cluster.node(7).set_storage_roles(true, false);
+  cluster.node(7).set_storage_roles(true, false, 0);
   cluster.advance(30 * kSecondMs);
   for (size_t i = 0; i < cluster.size(); ++i) {
     for (const LoadVector& load : cluster.node(i).load_vectors()) {

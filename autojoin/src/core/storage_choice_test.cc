@@ -8,8 +8,9 @@
 namespace clusterlive {
 namespace {
 
-StorageCandidate node(const std::string& id, bool pinned = false, bool serving = false) {
-  return StorageCandidate{id, pinned, serving};
+StorageCandidate node(const std::string& id, bool pinned = false, bool serving = false,
+                      uint32_t epoch = kNoStorageEpoch) {
+  return StorageCandidate{id, pinned, serving, epoch};
 }
 
 TEST(ChooseStorage, NobodyServesAndNotSettledWaits) {
@@ -69,6 +70,32 @@ TEST(ChooseStorage, TwoServersAPinnedOneWinsOverALowerId) {
   std::vector<StorageCandidate> live = {node("node-a", false, true), node("node-q", true, true)};
   EXPECT_FALSE(choose_storage("node-a", live, true).serve_here);
   EXPECT_TRUE(choose_storage("node-q", live, true).serve_here);
+}
+
+TEST(ChooseStorage, TwoServersAfterASplitTheOldestStoreWinsWhateverItsIdOrPin) {
+  // node-z served the cluster (epoch 1); cut off from it, node-a elected itself (epoch 2) and
+  // serves an empty store. When they meet again, node-z's store (every job's files) wins.
+  std::vector<StorageCandidate> live = {node("node-a", true, true, 2), node("node-z", false, true, 1),
+                                        node("node-m")};
+  StorageDecision split_side = choose_storage("node-a", live, true, 2);
+  EXPECT_FALSE(split_side.serve_here);
+  EXPECT_EQ(split_side.mount_from, "node-z");
+  EXPECT_NE(split_side.reason.find("oldest store, epoch 1"), std::string::npos) << split_side.reason;
+  EXPECT_TRUE(choose_storage("node-z", live, true, 2).serve_here);
+  EXPECT_EQ(choose_storage("node-m", live, true, 2).mount_from, "node-z");
+}
+
+TEST(ChooseStorage, AServerWhoseEpochIsNotKnownYetRanksAfterAKnownOne) {
+  std::vector<StorageCandidate> live = {node("node-a", false, true), node("node-b", false, true, 3)};
+  EXPECT_EQ(choose_storage("node-c", live, true).mount_from, "node-b");
+}
+
+TEST(ChooseStorage, AnElectedNodeServesWithAnEpochAboveEveryOneSeen) {
+  std::vector<StorageCandidate> live = {node("node-b"), node("node-c")};
+  StorageDecision decision = choose_storage("node-b", live, true, 4);
+  EXPECT_TRUE(decision.serve_here);
+  EXPECT_EQ(decision.epoch_if_elected, 5u);
+  EXPECT_EQ(choose_storage("node-b", live, true).epoch_if_elected, 1u);
 }
 
 TEST(ChooseStorage, TheServerGoneTheLowestLiveNodeIsElected) {

@@ -73,7 +73,7 @@ bool read_load(ByteReader& reader, LoadVector& load) {
   return read_node_id(reader, load.node_id, false) && reader.get_u64(load.stamp) &&
          reader.get_u16(load.cores) && reader.get_u32(load.cpu_speed) &&
          reader.get_u32(load.load_milli) && reader.get_u32(load.free_memory_mib) &&
-         read_load_flags(reader, load);
+         read_load_flags(reader, load) && reader.get_u32(load.storage_epoch);
 }
 
 // Parses the authenticated body (everything before the MAC).
@@ -130,7 +130,7 @@ size_t encoded_update_size(const MemberUpdate& update) {
 }
 
 size_t encoded_load_size(const LoadVector& load) {
-  return 1 + load.node_id.size() + 8 + 2 + 4 + 4 + 4 + 1;
+  return 1 + load.node_id.size() + 8 + 2 + 4 + 4 + 4 + 1 + 4;
 }
 
 size_t encoded_base_size(const WireMessage& message) {
@@ -165,6 +165,7 @@ std::vector<uint8_t> encode_wire_message(const WireMessage& message, const MacKe
     writer.put_u32(load.free_memory_mib);
     writer.put_u8(static_cast<uint8_t>((load.storage_pinned ? kLoadFlagStoragePinned : 0) |
                                        (load.serving_storage ? kLoadFlagServingStorage : 0)));
+    writer.put_u32(load.storage_epoch);
   }
   if (writer.size() + kMacBytes > kMaxMessageBytes) return {};
   MacTag tag = compute_mac(control_key, writer.bytes());

@@ -54,6 +54,7 @@ struct LoadVector {
   /// who serves /cluster even when mDNS is blocked.
   bool storage_pinned = false;   ///< booted with clusterlive.role=storage
   bool serving_storage = false;  ///< exports /cluster right now
+  uint32_t storage_epoch = 0;    ///< while serving: its store's epoch (storage_choice.h)
 
   bool operator==(const LoadVector&) const = default;
 };
@@ -100,7 +101,8 @@ size_t encoded_base_size(const WireMessage& message);
 /// sequence u64, reply_to u64, subject s8, update count u8, updates
 /// (node s8, state u8, incarnation u64, [wg key 32 bytes if up]), load
 /// count u8, loads (node s8, stamp u64, cores u16, speed u32, load u32,
-/// free MiB u32, flags u8: bit 0 storage pinned, bit 1 serving storage, other bits zero),
+/// free MiB u32, flags u8: bit 0 storage pinned, bit 1 serving storage, other bits zero,
+/// storage epoch u32),
 /// then HMAC-SHA256 of everything before it under the
 /// control key. (s8 = one length byte then the bytes.)
 /// Returns an empty vector if a field is invalid or the result would exceed

@@ -22,7 +22,7 @@ WireMessage sample_message() {
   message.updates = {{"node-000003", MemberState::up, 7, key},
                      {"node-000004", MemberState::suspect, 8, {}},
                      {"node-000005", MemberState::dead, 9, {}}};
-  message.loads = {{"node-000001", 42, 8, 3000, 1500, 2048, false, true}};
+  message.loads = {{"node-000001", 42, 8, 3000, 1500, 2048, false, true, 7}};
   return message;
 }
 
@@ -37,14 +37,15 @@ class WireMessageTest : public ::testing::Test {
 // Known answer: the exact bytes of sample_message() under the test key
 // (the trailing HMAC cross-checked with Python's hmac module).
 TEST_F(WireMessageTest, EncodingKnownAnswer) {
+  // Version 3: the load vector ends with the storage epoch (00000007) before the MAC.
   EXPECT_EQ(to_hex(encode_wire_message(sample_message(), key_)),
-            "02020b6e6f64652d3030303030310b6e6f64652d3030303030320006441ce7dc20000006"
+            "03020b6e6f64652d3030303030310b6e6f64652d3030303030320006441ce7dc20000006"
             "441ce7dc1fff0b6e6f64652d303030303033030b6e6f64652d3030303030330100000000"
             "00000007000102030405060708090a0b0c0d0e0f101112131415161718191a1b1c1d1e1f"
             "0b6e6f64652d3030303030340200000000000000080b6e6f64652d303030303035030000"
             "000000000009010b6e6f64652d303030303031000000000000002a000800000bb8000005"
-            "dc0000080002220fdda665f78283c83628686d0ac20682ac226b9aac4d4b486351cab587"
-            "687d");
+            "dc000008000200000007d713a0e7e48344b881d8e5235e0fa70aa1078ac59e89a33f61eb"
+            "788954a042c4");
 }
 
 TEST_F(WireMessageTest, RoundTrip) {
@@ -69,12 +70,15 @@ TEST_F(WireMessageTest, StorageFlagsRoundTripEachAlone) {
 }
 
 TEST_F(WireMessageTest, UnknownLoadFlagBitsAreMalformed) {
-  // The flags byte is the last byte before the MAC in sample_message(); set an unknown bit
-  // and sign it again, as a peer of a newer protocol would.
+  // The flags byte comes just before the storage epoch (u32), the last field before the MAC
+  // in sample_message(); set an unknown bit and sign it again, as a peer of a newer protocol
+  // would.
   std::vector<uint8_t> bytes = encode_wire_message(sample_message(), key_);
   std::vector<uint8_t> body(bytes.begin(), bytes.end() - 32);
-  ASSERT_EQ(body.back(), 0x02);
-  body.back() = 0x06;
+  uint8_t& flags = body[body.size() - 5];
+  ASSERT_EQ(flags, 0x02);
+  ASSERT_EQ(body.back(), 7);  // the epoch's low byte
+  flags = 0x06;
   MacTag tag = compute_mac(key_, body);
   body.insert(body.end(), tag.begin(), tag.end());
   EXPECT_EQ(decode(body).status, MessageStatus::malformed);

@@ -429,12 +429,13 @@ void ClusterSession::fill_status(api::StatusView& status, TimeMs now) {
   for (const auto& [name, count] : hello_counts_) out["hellos_" + name] = count;
 }
 
-StorageDecision ClusterSession::storage_decision(bool pinned, bool serving,
+StorageDecision ClusterSession::storage_decision(bool pinned, bool serving, uint32_t epoch,
                                                  bool waited_long_enough) {
   std::map<std::string, LoadVector> loads;
   for (const LoadVector& load : membership_.load_vectors()) loads[load.node_id] = load;
+  highest_storage_epoch_seen_ = std::max(highest_storage_epoch_seen(), epoch);
 
-  std::vector<StorageCandidate> live = {{config_.node_id, pinned, serving}};
+  std::vector<StorageCandidate> live = {{config_.node_id, pinned, serving, epoch}};
   // A member whose flags we have not heard yet might be serving: electing before we know
   // could start a second server and move the storage away from running jobs.
   bool all_flags_known = true;
@@ -443,19 +444,29 @@ StorageDecision ClusterSession::storage_decision(bool pinned, bool serving,
     auto load = loads.find(member.node_id);
     if (load == loads.end()) {
       all_flags_known = false;
-      live.push_back({member.node_id, false, false});
+      live.push_back({member.node_id, false, false, kNoStorageEpoch});
     } else {
-      live.push_back({member.node_id, load->second.storage_pinned, load->second.serving_storage});
+      live.push_back({member.node_id, load->second.storage_pinned, load->second.serving_storage,
+                      load->second.storage_epoch});
     }
   }
   // Not on the member table alone: nodes booted together need a few seconds to find each
   // other, and a node elected too early would serve only to stop again.
   bool settled = waited_long_enough && all_flags_known;
-  return choose_storage(config_.node_id, live, settled);
+  return choose_storage(config_.node_id, live, settled, highest_storage_epoch_seen_);
 }
 
-void ClusterSession::set_storage_roles(bool pinned, bool serving) {
-  membership_.set_storage_roles(pinned, serving);
+uint32_t ClusterSession::highest_storage_epoch_seen() {
+  // Dead members' loads too, while they are kept: the server this node lost counts, and the
+  // member remembers it after they expire.
+  for (const LoadVector& load : membership_.load_vectors()) {
+    highest_storage_epoch_seen_ = std::max(highest_storage_epoch_seen_, load.storage_epoch);
+  }
+  return highest_storage_epoch_seen_;
+}
+
+void ClusterSession::set_storage_roles(bool pinned, bool serving, uint32_t epoch) {
+  membership_.set_storage_roles(pinned, serving, epoch);
 }
 
 std::string ClusterSession::mesh_address_text(const std::string& node_id) {

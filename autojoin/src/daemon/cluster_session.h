@@ -86,9 +86,14 @@ class ClusterSession {
   /// The storage choice (core/storage_choice.h) of this node, from the live members'
   /// gossiped flags and ours. Not settled (no election) until `waited_long_enough` and every
   /// live member's flags are known.
-  StorageDecision storage_decision(bool pinned, bool serving, bool waited_long_enough);
+  /// `epoch`: our store's epoch while we serve. Remembers the highest epoch it hears of, so
+  /// that a node elected after losing the server serves with a higher one.
+  StorageDecision storage_decision(bool pinned, bool serving, uint32_t epoch,
+                                   bool waited_long_enough);
+  /// The highest storage epoch heard of since this session started (gossip and our own).
+  uint32_t highest_storage_epoch_seen();
   /// Our storage flags, gossiped from now on.
-  void set_storage_roles(bool pinned, bool serving);
+  void set_storage_roles(bool pinned, bool serving, uint32_t epoch);
   /// Mesh address text of `node_id`, e.g. "fd12:3456:789a:0:1:2:3:4".
   std::string mesh_address_text(const std::string& node_id);
   /// The cluster's mesh prefix, e.g. "fd12:3456:789a::/48".
@@ -159,6 +164,7 @@ class ClusterSession {
   std::map<std::string, uint64_t> hello_counts_;      // hello status name -> count
   std::set<std::string> foreign_logged_;              // cluster/node already logged
   std::vector<MeshPeerStatus> mesh_status_;
+  uint32_t highest_storage_epoch_seen_ = kNoStorageEpoch;
   TimeMs mesh_status_at_ = -1;
   TimeMs next_leases_read_ = 0;
   uint64_t datagrams_truncated_ = 0;

@@ -379,9 +379,17 @@ void Daemon::update_storage() {
     decision.reason = "the mesh is down";
   } else {
     storage_->poll(now());
-    session_->set_storage_roles(storage_pinned_, storage_->claims_serving());
-    decision = session_->storage_decision(storage_pinned_, storage_->claims_serving(),
+    bool serving = storage_->claims_serving();
+    if (serving && storage_epoch_ == kNoStorageEpoch) {
+      // Serving from before this daemon started (a restart): the epoch it served with is
+      // gone with the old process. The highest one heard of is the best guess.
+      storage_epoch_ = std::max<uint32_t>(1, session_->highest_storage_epoch_seen());
+    }
+    if (!serving) storage_epoch_ = kNoStorageEpoch;
+    session_->set_storage_roles(storage_pinned_, serving, storage_epoch_);
+    decision = session_->storage_decision(storage_pinned_, serving, storage_epoch_,
                                           uptime_ms() >= kStorageSettleMs);
+    if (decision.serve_here && !serving) storage_epoch_ = decision.epoch_if_elected;
     wanted.serve = decision.serve_here;
     wanted.serve_address = session_->mesh_address_text(node_id_);
     wanted.serve_prefix = session_->mesh_prefix_text();
@@ -392,7 +400,10 @@ void Daemon::update_storage() {
   storage_mount_address_ = wanted.mount_address;
   storage_->reconcile(wanted, now());
   for (const std::string& line : storage_->take_log_lines()) log::info(line);
-  if (session_) session_->set_storage_roles(storage_pinned_, storage_->claims_serving());
+  if (session_) {
+    bool serving = storage_->claims_serving();
+    session_->set_storage_roles(storage_pinned_, serving, serving ? storage_epoch_ : kNoStorageEpoch);
+  }
 }
 
 std::string Daemon::storage_unavailable_reason() const {

@@ -117,6 +117,7 @@ class Daemon final : public api::Backend {
 
   std::unique_ptr<StorageManager> storage_;
   bool storage_pinned_ = false;
+  uint32_t storage_epoch_ = kNoStorageEpoch;  // while serving: our store's (storage_choice.h)
   StorageDecision storage_decision_;
   std::string storage_mount_address_;  ///< the storage node's mesh address, "" if none
 
