@@ -89,6 +89,11 @@ constexpr TimeMs kTransferTimeoutBaseMs = 30'000;
 constexpr uint64_t kMinTransferBytesPerS = 1'000'000;
 /// Deadline of the restore on the target, in milliseconds. The job is frozen meanwhile.
 constexpr TimeMs kRestoreTimeoutMs = 120'000;
+/// While it restores, the target says so on the link this often, in milliseconds...
+constexpr TimeMs kRestoreHeartbeatMs = 5'000;
+/// ...and the coordinator takes this long a silence for a lost target (a cut link or a dead
+/// node), rather than waiting out kRestoreTimeoutMs with the job frozen.
+constexpr TimeMs kRestoreSilenceMs = 20'000;
 /// After this long without an answer to write_commit_record, in milliseconds, the migration is
 /// flagged overdue in its progress. Not aborted: the write may still land (see the class).
 constexpr TimeMs kCommitOverdueMs = 10'000;

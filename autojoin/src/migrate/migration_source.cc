@@ -5,6 +5,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <chrono>
 #include <csignal>
@@ -240,7 +241,19 @@ std::vector<MigrationAction> Source::restore_on_target() {
       return coordinator_->on_restore_failed("sending " + name + ": " + error, monotonic_ms());
     }
   }
-  auto answer = ask({{"restore", true}}, kRestoreTimeoutMs, error);
+  // The target says "restoring" every kRestoreHeartbeatMs until it answers; a silence of
+  // kRestoreSilenceMs means it is gone (a cut link, a dead node).
+  TimeMs deadline = monotonic_ms() + kRestoreTimeoutMs;
+  auto answer = ask({{"restore", true}}, std::min(kRestoreTimeoutMs, kRestoreSilenceMs), error);
+  while (answer && answer->value("restoring", false)) {
+    TimeMs now = monotonic_ms();
+    if (now >= deadline) {
+      answer.reset();
+      error = "the restore took longer than " + std::to_string(kRestoreTimeoutMs / 1000) + " s";
+      break;
+    }
+    answer = link_->receive(std::min(deadline, now + kRestoreSilenceMs), error);
+  }
   if (!answer) {
     return coordinator_->on_restore_failed("no answer from " + options_.target + ": " + error,
                                            monotonic_ms());

@@ -11,6 +11,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <csignal>
 #include <deque>
@@ -363,8 +364,14 @@ void Target::restore(std::deque<ParticipantAction>& follow_up) {
   if (!criu) {
     next = participant_->on_restore_failed(error, monotonic_ms());
   } else {
-    std::optional<int> status =
-        wait_process(*criu, monotonic_ms() + kParticipantRestoreTimeoutMs);
+    TimeMs deadline = monotonic_ms() + kParticipantRestoreTimeoutMs;
+    std::optional<int> status;
+    for (;;) {
+      status = wait_process(*criu, std::min(deadline, monotonic_ms() + kRestoreHeartbeatMs));
+      if (status || monotonic_ms() >= deadline) break;
+      // Still restoring: the coordinator tells a slow restore from a lost link by this.
+      if (restore_answer_due_) reply({{"restoring", true}});
+    }
     if (!status) {
       kill_process(*criu);
       status = -1;
