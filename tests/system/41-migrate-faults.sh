@@ -13,47 +13,7 @@ NODES=2
 TRIALS="${TRIALS:-10}"
 cluster_up "$NODES" --iso "$TEST_ISO"
 
-mkdir -p "$ARTIFACTS"
-STATE="$ARTIFACTS/case-state"
-: >"$STATE"
-remember() { printf '%s=%s\n' "$1" "$2" >>"$STATE"; }
-recall() { awk -F= -v k="$1" '$1 == k { v = $2 } END { print v }' "$STATE"; }
-# From /cluster/tmp: a job whose working directory is on one node only could not move.
-as_user() { local k="$1"; shift; on "$k" runuser -u user -- env -C /cluster/tmp "$@"; }
-job_json() { on "$1" clusterlive job --json "$2" | jq -c '.job // .'; }
-# The job counts until /tmp/MARKER.stop exists on the node it runs on (see 40-migrate.sh).
-COUNTER='i=0
-while [ ! -e "/tmp/$1.stop" ]; do echo "$i"; i=$((i+1)); sleep 0.2; done'
-# The job's shells: command lines starting with "sh " (not its shim's or init's).
-copies_on() { on "$1" bash -c "pgrep -fc -- '^sh .*$2' || true"; }
-copies_of() { echo $(($(copies_on 1 "$1") + $(copies_on 2 "$1"))); }
-number_of() { local k; for k in 1 2; do [ "$(expected_name "$k")" = "$1" ] && echo "$k"; done; }
-
-start_counter() {
-	local marker="$1" id
-	on 1 bash -c "echo $(base64 -w0 <<<"$COUNTER") | base64 -d >/cluster/tmp/count.sh" || return 1
-	id="$(as_user 1 clusterlive run -d --name "$marker" -- sh /cluster/tmp/count.sh "$marker")" || return 1
-	wait_until 30 "$marker to run" eval "[ \"\$(job_json 1 $id | jq -r .state)\" = running ]" || return 1
-	echo "$id"
-}
-# Usage: stop_and_check ID MARKER   ends the job where it runs, then checks its output.
-stop_and_check() {
-	local id="$1" marker="$2" where out
-	where="$(number_of "$(job_json 1 "$id" | jq -r .where)")"
-	on "$where" touch "/tmp/$marker.stop" || return 1
-	as_user 1 clusterlive wait "$id" >/dev/null || { log "  wait $id failed"; return 1; }
-	out="$(as_user 1 clusterlive logs "$id")"
-	check "its output is every number once, in order ($(wc -l <<<"$out") lines)" [ "$out" = "$(seq 0 "$(tail -n 1 <<<"$out")")" ] || return 1
-	check "no copy is left" [ "$(copies_of "$marker")" -eq 0 ]
-}
-
-both_nodes_are_up_with_shared_storage() {
-	wait_until 240 "both nodes to list each other as up" all_up_among 1 2 || return 1
-	local k
-	for k in 1 2; do
-		wait_until 90 "node $k to mount /cluster" eval "[ \"\$(status_json $k | jq .storage.mounted)\" = true ]" || return 1
-	done
-}
+. "$(dirname "$0")/migrate-helpers.sh"
 
 a_failing_restore_leaves_the_job_where_it_was() {
 	local marker=restorefail-$RANDOM id trial out rc
@@ -96,7 +56,7 @@ killing_the_source_daemon_does_not_stop_a_migration() {
 	stop_and_check "$id" "$marker"
 }
 
-run_test "both nodes are up and mount /cluster" both_nodes_are_up_with_shared_storage
+run_test "both nodes are up and mount /cluster" nodes_are_up_with_shared_storage
 run_test "a failing restore leaves the job where it was ($TRIALS trials)" a_failing_restore_leaves_the_job_where_it_was
 run_test "killing the source's daemon does not stop a migration ($TRIALS trials)" killing_the_source_daemon_does_not_stop_a_migration
 finish

@@ -1,0 +1,119 @@
+#!/bin/bash
+# Migration when the link to the target is cut, or the target's image space is full, on two
+# nodes, each fault TRIALS times (default 10) against one long-running deterministic job.
+# The job starts on the storage node (so the commit record stays reachable from the source)
+# and is moved to the other node. After each trial: exactly one copy of the job runs (counted
+# on every node), `ps` names the node that runs it, the storage node is the one that held the
+# job's files (the older store wins after the split), and at the end the job's output is
+# 0, 1, ... K with nothing lost or repeated.
+#   - The link is cut during pre-copy (when the source starts a CRIU pre-dump round), at the
+#     final dump (when it starts the dump), and after the restore on the target (a stopped
+#     copy there, the commit not written): each migration ends (aborted, or committed when
+#     the commit got through), and after the link is back the other copy is gone.
+#   - The target's image space is full (a tiny tmpfs over its image directory): each migration
+#     aborts with the reason and the job keeps running on the source; once there is room
+#     again, the job moves.
+. "$(dirname "$0")/common.sh"
+require_qemu
+NODES=2
+TRIALS="${TRIALS:-10}"
+cluster_up "$NODES" --iso "$TEST_ISO"
+. "$(dirname "$0")/migrate-helpers.sh"
+
+IMAGES=/var/lib/clusterlive/migrations
+
+# A CRIU in front of the real one (clusterlived's PATH has /usr/local/sbin first) that pauses
+# once at the request named in /tmp/fault.at, before or after running it (/tmp/fault.when),
+# until /tmp/fault.go exists; /tmp/fault.reached says it got there.
+FAULT_CRIU='#!/bin/sh
+at="$(cat /tmp/fault.at 2>/dev/null)"
+pause() {
+	rm -f /tmp/fault.at
+	touch /tmp/fault.reached
+	i=0
+	while [ ! -e /tmp/fault.go ] && [ "$i" -lt 1200 ]; do sleep 0.1; i=$((i + 1)); done
+	rm -f /tmp/fault.go
+}
+if [ -n "$at" ] && [ "$1" = "$at" ]; then
+	if [ "$(cat /tmp/fault.when)" = before ]; then pause; exec /usr/sbin/criu "$@"; fi
+	/usr/sbin/criu "$@"
+	rc=$?
+	pause
+	exit "$rc"
+fi
+exec /usr/sbin/criu "$@"'
+
+storage_node() { status_json 1 | jq -r .storage.server; }
+
+the_fault_points_are_in_place() {
+	local k
+	check "node $SOURCE serves /cluster: the job runs there and moves to node $TARGET" [ -n "$SOURCE" ] || return 1
+	for k in 1 2; do
+		on "$k" bash -c "echo $(base64 -w0 <<<"$FAULT_CRIU") | base64 -d >/usr/local/sbin/criu && chmod +x /usr/local/sbin/criu" || return 1
+	done
+}
+
+# Usage: after_the_trial ID MARKER TRIAL   waits for the cluster to heal, then checks it.
+after_the_trial() {
+	local id="$1" marker="$2" trial="$3" json where
+	vc net "$TARGET" up || return 1
+	nodes_are_up_with_shared_storage || return 1
+	check "trial $trial: node $SOURCE (the older store) serves /cluster again" \
+		[ "$(number_of "$(storage_node)") $(status_json "$TARGET" | jq -r .storage.server)" = "$SOURCE $(expected_name "$SOURCE")" ] || return 1
+	wait_until 180 "trial $trial: one copy of the job (the other discarded)" eval "[ \"\$(copies_of $marker)\" -eq 1 ]" || return 1
+	json="$(job_json "$SOURCE" "$id")"
+	log "  trial $trial: $(jq -c '{where, state, outcome: .migration.outcome, reason: .migration.reason}' <<<"$json")"
+	where="$(number_of "$(jq -r .where <<<"$json")")"
+	check "trial $trial: it runs where ps says (node $where), once" [ "$(copies_on "$where" "$marker")" -eq 1 ] || return 1
+	check "trial $trial: ps says running" [ "$(jq -r .state <<<"$json")" = running ] || return 1
+	if [ "$where" != "$SOURCE" ]; then
+		# Committed before the cut: bring it back for the next trial.
+		as_user "$SOURCE" clusterlive migrate "$id" home >/dev/null || return 1
+	fi
+}
+
+# Usage: cut_the_link_at source|target CRIU-REQUEST before|after
+cut_the_link_at() {
+	local where request="$2" when="$3" marker="cut-$2-$RANDOM" id trial k
+	where="$([ "$1" = source ] && echo "$SOURCE" || echo "$TARGET")"
+	id="$(start_counter "$marker" "$SOURCE")" || return 1
+	for trial in $(seq 1 "$TRIALS"); do
+		on "$where" bash -c "rm -f /tmp/fault.*; echo $when >/tmp/fault.when; echo $request >/tmp/fault.at" || return 1
+		as_user "$SOURCE" clusterlive migrate --no-wait "$id" "$(expected_name "$TARGET")" >/dev/null || return 1
+		wait_until 120 "trial $trial: the migration to reach criu $request" on "$where" test -e /tmp/fault.reached || return 1
+		vc net "$TARGET" down || return 1
+		on "$where" touch /tmp/fault.go || return 1
+		wait_until 240 "trial $trial: the migration to end on node $SOURCE" \
+			eval "job_json $SOURCE $id | jq -e '.migration.outcome != \"in_progress\"' >/dev/null" || return 1
+		after_the_trial "$id" "$marker" "$trial" || return 1
+	done
+	for k in 1 2; do on "$k" rm -f /tmp/fault.at; done
+	stop_and_check "$id" "$marker"
+}
+
+a_full_image_space_on_the_target_aborts_the_migration() {
+	local marker="full-$RANDOM" id trial out rc
+	id="$(start_counter "$marker" "$SOURCE")" || return 1
+	on "$TARGET" mount -t tmpfs -o size=64k tmpfs "$IMAGES" || return 1
+	for trial in $(seq 1 "$TRIALS"); do
+		rc=0
+		out="$(as_user "$SOURCE" clusterlive migrate "$id" "$(expected_name "$TARGET")" 2>&1)" || rc=$?
+		check "trial $trial: migrate fails (got $rc: $(tail -n 1 <<<"$out"))" [ "$rc" -ne 0 ] || return 1
+		check "trial $trial: the job runs on node $SOURCE, once" [ "$(copies_on "$SOURCE" "$marker") $(copies_on "$TARGET" "$marker")" = "1 0" ] || return 1
+		check "trial $trial: ps says running on node $SOURCE" [ "$(job_json "$SOURCE" "$id" | jq -r '"\(.state) \(.where)"')" = "running $(expected_name "$SOURCE")" ] || return 1
+	done
+	on "$TARGET" umount "$IMAGES" || return 1
+	check "with room again, the job moves" as_user "$SOURCE" clusterlive migrate "$id" "$(expected_name "$TARGET")" || return 1
+	check "and runs on node $TARGET, once" [ "$(copies_on "$SOURCE" "$marker") $(copies_on "$TARGET" "$marker")" = "0 1" ] || return 1
+	stop_and_check "$id" "$marker"
+}
+
+run_test "both nodes are up and mount /cluster" nodes_are_up_with_shared_storage
+SOURCE="$(number_of "$(storage_node)")"
+TARGET=$((3 - ${SOURCE:-0}))
+run_test "the fault points are in place (a CRIU that can pause)" the_fault_points_are_in_place
+run_test "a full image space on the target aborts the migration ($TRIALS trials)" a_full_image_space_on_the_target_aborts_the_migration
+run_test "cutting the link during pre-copy ($TRIALS trials)" cut_the_link_at source pre-dump before
+run_test "cutting the link at the final dump ($TRIALS trials)" cut_the_link_at source dump before
+run_test "cutting the link after the restore, before the commit ($TRIALS trials)" cut_the_link_at target restore after
+finish

@@ -1,0 +1,45 @@
+# Helpers for the migration fault tests (41, 42): one long-running deterministic job, counted
+# on every node. Sourced after common.sh; NODES must be set.
+
+# From /cluster/tmp: a job whose working directory is on one node only could not move.
+as_user() { local k="$1"; shift; on "$k" runuser -u user -- env -C /cluster/tmp "$@"; }
+job_json() { on "$1" clusterlive job --json "$2" | jq -c '.job // .'; }
+# The job counts until /tmp/MARKER.stop exists on the node it runs on (see 40-migrate.sh).
+COUNTER='i=0
+while [ ! -e "/tmp/$1.stop" ]; do echo "$i"; i=$((i+1)); sleep 0.2; done'
+# The job's shells: command lines starting with "sh " (not its shim's or init's).
+copies_on() { on "$1" bash -c "pgrep -fc -- '^sh .*$2' || true"; }
+copies_of() {
+	local k total=0
+	for k in $(seq 1 "$NODES"); do total=$((total + $(copies_on "$k" "$1"))); done
+	echo "$total"
+}
+number_of() { local k; for k in $(seq 1 "$NODES"); do [ "$(expected_name "$k")" = "$1" ] && echo "$k"; done; }
+
+# Usage: start_counter MARKER [K]   starts the counter as the live user on node K (default 1).
+start_counter() {
+	local marker="$1" k="${2:-1}" id
+	on "$k" bash -c "echo $(base64 -w0 <<<"$COUNTER") | base64 -d >/cluster/tmp/count.sh" || return 1
+	id="$(as_user "$k" clusterlive run -d --name "$marker" -- sh /cluster/tmp/count.sh "$marker")" || return 1
+	wait_until 30 "$marker to run" eval "[ \"\$(job_json $k $id | jq -r .state)\" = running ]" || return 1
+	echo "$id"
+}
+# Usage: stop_and_check ID MARKER   ends the job where it runs, then checks its output.
+stop_and_check() {
+	local id="$1" marker="$2" where out
+	where="$(number_of "$(job_json 1 "$id" | jq -r .where)")"
+	on "$where" touch "/tmp/$marker.stop" || return 1
+	as_user 1 clusterlive wait "$id" >/dev/null || { log "  wait $id failed"; return 1; }
+	out="$(as_user 1 clusterlive logs "$id")"
+	check "its output is every number once, in order ($(wc -l <<<"$out") lines)" [ "$out" = "$(seq 0 "$(tail -n 1 <<<"$out")")" ] || return 1
+	check "no copy is left" [ "$(copies_of "$marker")" -eq 0 ]
+}
+
+nodes_are_up_with_shared_storage() {
+	local k
+	# shellcheck disable=SC2046
+	wait_until 240 "the nodes to list each other as up" all_up_among $(seq 1 "$NODES") || return 1
+	for k in $(seq 1 "$NODES"); do
+		wait_until 120 "node $k to mount /cluster" eval "[ \"\$(status_json $k | jq .storage.mounted)\" = true ]" || return 1
+	done
+}
