@@ -2,6 +2,7 @@
 
 #include <arpa/inet.h>
 #include <avahi-common/timeval.h>
+#include <dirent.h>
 #include <ifaddrs.h>
 #include <net/if.h>
 #include <netinet/in.h>
@@ -17,9 +18,11 @@
 #include <cstring>
 #include <nlohmann/json.hpp>
 
+#include "core/job_spool.h"
 #include "core/mac.h"
 #include "core/node_id.h"
 #include "daemon/log.h"
+#include "migrate/job_inspection.h"
 #include "migrate/peer_link.h"
 #include "sys/cpu_benchmark.h"
 #include "sys/detached_process.h"
@@ -320,6 +323,7 @@ void Daemon::on_load_timer(AvahiTimeout* timeout, void* self) {
   daemon->sample_load();
   daemon->update_storage();
   daemon->update_migration_listener();
+  daemon->recover_orphaned_migrations();
   struct timeval next;
   avahi_elapse_time(&next, static_cast<unsigned>(kLoadSampleIntervalMs), 0);
   daemon->poll_->timeout_update(timeout, &next);
@@ -356,6 +360,44 @@ void Daemon::update_migration_listener() {
   } else if (error != migration_listener_error_) {
     log::warning(error + " (jobs cannot move to this node until it works)");
     migration_listener_error_ = error;
+  }
+}
+
+void Daemon::recover_orphaned_migrations() {
+  // The migrations dir is on this node's tmpfs: cheap to scan every second, no /cluster I/O.
+  const std::string& dir = jobs_->migrations_dir();
+  std::map<std::string, ProgressSummary> progress;
+  if (DIR* entries = opendir(dir.c_str())) {
+    while (dirent* entry = readdir(entries)) {
+      std::string name = entry->d_name;
+      if (!name.ends_with(".json")) continue;  // skips <job>.json.tmp and <job>.json.recover
+      std::string job = name.substr(0, name.size() - 5);
+      if (!is_job_id(job)) continue;
+      ReadResult text = read_file_bounded(dir + "/" + name, 64 * 1024);
+      if (text.status != ReadStatus::ok) continue;
+      if (auto summary = parse_progress_summary(text.text)) progress[job] = *summary;
+    }
+    closedir(entries);
+  }
+  if (progress.empty()) return;
+  // A worker is alive if its pid is a clusterlive-migrate process (a pid of a dead worker may
+  // since name another program), or this daemon: migrate_job names the daemon in the file it
+  // writes before the source worker starts and writes its own pid. A daemon restarted in that
+  // moment takes a live worker for dead; the recovery looks for the job's source workers
+  // itself and exits when it finds one.
+  pid_t self = getpid();
+  auto worker_alive = [self](pid_t pid) { return pid == self || is_migration_worker(pid); };
+  for (const std::string& job : recoveries_.due(progress, worker_alive, now())) {
+    pid_t init = jobs_->running_pid(job).value_or(0);
+    std::string error;
+    if (!spawn_detached({CLUSTERLIVE_MIGRATE_PATH, "recover", "--job", job, "--node", node_id_,
+                         "--init", std::to_string(init), "--progress",
+                         jobs_->migration_progress_path(job), "--jobs-root", options_.jobs_root},
+                        -1, error)) {
+      log::error("cannot recover the migration of " + job + ": " + error);
+      continue;
+    }
+    log::warning("the migration worker of " + job + " died; recovering the migration");
   }
 }
 

@@ -18,6 +18,7 @@
 #include "daemon/cluster_session.h"
 #include "daemon/migration_listener.h"
 #include "jobs/job_manager.h"
+#include "migrate/migration_progress.h"
 #include "storage/storage_manager.h"
 #include "mesh/command_runner.h"
 #include "sys/proc_stats.h"
@@ -73,6 +74,9 @@ class Daemon final : public api::Backend {
   void update_migration_listener();
   /// Starts a target worker for a coordinator's connection `fd`.
   void hand_off_migration(int fd);
+  /// Starts clusterlive-migrate recover for every migration whose source worker died
+  /// unfinished (its progress file says in_progress and names no live worker).
+  void recover_orphaned_migrations();
   /// "" if jobs can use /cluster now; else why not (the job API then leaves /cluster alone:
   /// a hard NFS mount of a dead server would hang the event loop).
   std::string storage_unavailable_reason() const;
@@ -123,6 +127,8 @@ class Daemon final : public api::Backend {
 
   std::unique_ptr<MigrationListener> migration_listener_;
   std::string migration_listener_error_;  ///< the last one logged, so it is logged once
+
+  RecoveryScheduler recoveries_;  ///< which orphaned migrations get a recovery worker, when
 
   SeededRandom job_random_;
   std::unique_ptr<JobManager> jobs_;

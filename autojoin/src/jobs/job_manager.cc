@@ -308,8 +308,9 @@ std::optional<pid_t> JobManager::local_pid(const std::string& id) {
 namespace {
 
 // The migration of a job this node coordinates, from the source worker's progress file. A
-// worker that is gone without an outcome is reported as such: its job is where the commit
-// record says, which `where` shows.
+// worker that is gone without an outcome leaves the migration undecided, not aborted: the job
+// may be frozen, and the daemon starts a recovery (clusterlive-migrate recover) that decides
+// by the commit record and writes the outcome here. Until then it shows as being recovered.
 std::optional<api::MigrationView> read_migration(const std::string& path) {
   ReadResult text = read_file_bounded(path, kMaxSmallFileBytes);
   if (text.status != ReadStatus::ok) return std::nullopt;
@@ -328,8 +329,7 @@ std::optional<api::MigrationView> read_migration(const std::string& path) {
     view.updated_unix_ms = json.at("updated_unix_ms").get<int64_t>();
     pid_t worker = json.value("worker_pid", 0);
     if (!view.ended() && (worker <= 0 || kill(worker, 0) != 0)) {
-      view.outcome = api::kMigrationAborted;
-      view.reason = "the migration worker ended without a result (see the journal)";
+      view.reason = "recovering: the migration worker died";
     }
     return view;
   } catch (const nlohmann::json::exception&) {

@@ -46,6 +46,8 @@ class JobManager {
   std::string migration_progress_path(const std::string& id) const {
     return options_.migrations_dir + "/" + id + ".json";
   }
+  /// Where the progress files of the migrations coordinated here are (<job>.json).
+  const std::string& migrations_dir() const { return options_.migrations_dir; }
   /// Samples the CPU time of the jobs run here, for their CPU % (call about once a second).
   void sample(int64_t now_ms);
 

@@ -67,6 +67,16 @@ std::optional<CommitRecord> read_prepared_record(const std::string& spool, uint6
   return read_record_file(spool + "/" + prepared_record_name(attempt));
 }
 
+void append_move(const std::string& spool, const MoveEntry& move) {
+  int fd = open((spool + "/moves").c_str(), O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0644);
+  if (fd < 0) return;
+  std::string line = std::to_string(move.attempt) + " " + move.source + " " + move.target + " " +
+                     std::to_string(move.freeze_ms) + " " + std::to_string(move.bytes_sent) +
+                     "\n";
+  [[maybe_unused]] ssize_t written = write(fd, line.data(), line.size());
+  close(fd);
+}
+
 std::vector<std::string> directory_entries(const std::string& path) {
   std::vector<std::string> names;
   DIR* dir = opendir(path.c_str());

@@ -76,7 +76,73 @@ bool criu_offers(const std::string& feature) {
   return WIFEXITED(status) && WEXITSTATUS(status) == 0;
 }
 
+// Every pid under /proc but ours, for the scans below.
+std::vector<pid_t> other_processes() {
+  std::vector<pid_t> pids;
+  DIR* proc = opendir("/proc");
+  if (!proc) return pids;
+  while (dirent* entry = readdir(proc)) {
+    auto pid = parse_decimal<pid_t>(entry->d_name, true);
+    if (pid && *pid != getpid()) pids.push_back(*pid);
+  }
+  closedir(proc);
+  return pids;
+}
+
+bool names_migration_worker(const std::vector<std::string>& argv) {
+  if (argv.empty()) return false;
+  const std::string& program = argv.front();
+  size_t slash = program.rfind('/');
+  return program.substr(slash == std::string::npos ? 0 : slash + 1) == "clusterlive-migrate";
+}
+
 }  // namespace
+
+std::vector<std::string> command_line_of(pid_t pid) {
+  std::vector<std::string> argv;
+  ReadResult text = read_file_bounded(proc_path(pid, "cmdline"), 1024 * 1024);
+  if (text.status != ReadStatus::ok) return argv;
+  size_t start = 0;
+  while (start < text.text.size()) {
+    size_t end = text.text.find('\0', start);
+    if (end == std::string::npos) end = text.text.size();
+    argv.push_back(text.text.substr(start, end - start));
+    start = end + 1;
+  }
+  return argv;
+}
+
+bool is_migration_worker(pid_t pid) {
+  return pid > 0 && names_migration_worker(command_line_of(pid));
+}
+
+std::vector<pid_t> source_workers_of(const std::string& job) {
+  std::vector<pid_t> workers;
+  for (pid_t pid : other_processes()) {
+    std::vector<std::string> argv = command_line_of(pid);
+    if (!names_migration_worker(argv) || argv.size() < 2 || argv[1] != "source") continue;
+    for (size_t i = 2; i + 1 < argv.size(); ++i) {
+      if (argv[i] == "--job" && argv[i + 1] == job) {
+        workers.push_back(pid);
+        break;
+      }
+    }
+  }
+  return workers;
+}
+
+std::vector<pid_t> processes_using_directory(const std::string& dir) {
+  std::vector<pid_t> users;
+  for (pid_t pid : other_processes()) {
+    for (const std::string& argument : command_line_of(pid)) {
+      if (argument == dir || argument.starts_with(dir + "/")) {
+        users.push_back(pid);
+        break;
+      }
+    }
+  }
+  return users;
+}
 
 std::vector<pid_t> processes_of_job(pid_t init) {
   std::vector<pid_t> pids;

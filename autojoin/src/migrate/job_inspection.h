@@ -22,6 +22,20 @@ std::vector<pid_t> processes_of_job(pid_t init);
 /// Returns how many were signalled.
 size_t signal_job(pid_t init, int signal);
 
+/// The command line of `pid` (/proc/PID/cmdline split at its NULs); empty if it is gone, a
+/// zombie or a kernel thread.
+std::vector<std::string> command_line_of(pid_t pid);
+
+/// True if `pid` is a live migration worker: its argv[0] names clusterlive-migrate.
+bool is_migration_worker(pid_t pid);
+
+/// Live source workers of `job` (clusterlive-migrate source ... --job JOB), this process aside.
+std::vector<pid_t> source_workers_of(const std::string& job);
+
+/// Processes (this one aside) with an argument that is `dir` or a path under it, such as a
+/// CRIU request writing into an attempt's work directory (-D DIR/final, -o DIR/dump.log).
+std::vector<pid_t> processes_using_directory(const std::string& dir);
+
 /// The job as the pre-flight sees it: every process's mappings, fds and tty, and its RSS.
 /// nullopt (with `error`) if a process's /proc files cannot be read or parsed.
 std::optional<JobSnapshot> snapshot_job(pid_t init, const std::string& name,

@@ -3,9 +3,12 @@
 //   clusterlive-migrate source --job ID --node SELF --target NODE --address ADDR --port P
 //                              --init PID --progress FILE
 //   clusterlive-migrate target --node SELF --pid-dir DIR   (the connection on fd 3)
+//   clusterlive-migrate recover --job ID --node SELF --init PID --progress FILE
 //   clusterlive-migrate relay --address ADDR --port P --command kill --job ID
 #include <CLI/CLI.hpp>
+#include <csignal>
 
+#include "migrate/migration_recovery.h"
 #include "migrate/migration_source.h"
 #include "migrate/migration_target.h"
 
@@ -32,6 +35,16 @@ int main(int argc, char** argv) {
   target_command->add_option("--work-root", target.work_root);
   target_command->add_option("--fd", target.connection_fd);
 
+  clusterlive::RecoveryOptions recovery;
+  CLI::App* recover_command =
+      app.add_subcommand("recover", "finish a migration whose source worker died");
+  recover_command->add_option("--job", recovery.job)->required();
+  recover_command->add_option("--node", recovery.node)->required();
+  recover_command->add_option("--init", recovery.init)->required();
+  recover_command->add_option("--progress", recovery.progress_path)->required();
+  recover_command->add_option("--jobs-root", recovery.jobs_root);
+  recover_command->add_option("--work-root", recovery.work_root);
+
   std::string relay_address, relay_command, relay_job;
   uint16_t relay_port = 0;
   CLI::App* relay_command_app =
@@ -42,6 +55,14 @@ int main(int argc, char** argv) {
   relay_command_app->add_option("--job", relay_job)->required();
   CLI11_PARSE(app, argc, argv);
   if (*source_command) return clusterlive::run_migration_source(source);
+  if (*recover_command) {
+    // A restart of the daemon must not end a recovery half way.
+    std::signal(SIGTERM, SIG_IGN);
+    std::signal(SIGINT, SIG_IGN);
+    std::signal(SIGHUP, SIG_IGN);
+    std::signal(SIGPIPE, SIG_IGN);
+    return clusterlive::run_migration_recovery(recovery);
+  }
   if (*relay_command_app) {
     std::string error =
         clusterlive::relay_request(relay_address, relay_port, relay_command, relay_job);

@@ -20,6 +20,7 @@
 #include "migrate/commit_records.h"
 #include "migrate/criu_process.h"
 #include "migrate/job_inspection.h"
+#include "migrate/migration_progress.h"
 #include "migrate/peer_link.h"
 #include "sys/file_io.h"
 
@@ -42,15 +43,6 @@ int64_t unix_ms() {
 bool is_sent_image(const std::string& name) {
   return !name.starts_with("pages-") && !name.starts_with("pagemap") && name != "parent" &&
          !name.ends_with(".log") && name != "stats-dump";
-}
-
-// The protocol's spelling (api::MigrationView) of a phase and an outcome: words joined by '_'.
-std::string protocol_name(std::string_view text) {
-  std::string name(text);
-  for (char& c : name) {
-    if (c == ' ') c = '_';
-  }
-  return name;
 }
 
 class Source {
@@ -92,7 +84,11 @@ void Source::write_progress() {
   if (coordinator_) p = coordinator_->progress();
   nlohmann::json progress = {{"target", options_.target},
                              {"attempt", attempt_},
-                             {"phase", protocol_name(to_string(p.phase))},
+                             // "starting", as the daemon's first file says, until the
+                             // coordinator starts (api::MigrationView knows no not_started).
+                             {"phase", p.phase == MigrationPhase::not_started
+                                           ? std::string("starting")
+                                           : protocol_name(to_string(p.phase))},
                              {"round", p.round},
                              {"bytes_sent", p.total_bytes_sent},
                              {"rate_bytes_per_s", p.rate_bytes_per_s},
@@ -355,6 +351,9 @@ int Source::run() {
   remove_tree(attempt_dir());
   mkdir(attempt_dir().c_str(), 0700);
   log("moving to " + options_.target + " (" + options_.target_address + ")");
+  // The attempt is in the progress file before its prepared record exists, so a recovery
+  // after this worker died knows which record to fence (attempt 0 there: nothing prepared).
+  write_progress();
   auto first = coordinator_->start(monotonic_ms());
   execute({first.begin(), first.end()});
   while (!finished_) {
@@ -371,15 +370,8 @@ int Source::run() {
   if (outcome_ == MigrationOutcome::committed) {
     log("moved to " + options_.target + ": " + std::to_string(p.total_bytes_sent) +
         " bytes sent, frozen " + std::to_string(p.freeze_duration_ms.value_or(0)) + " ms");
-    // The job's move history, for `ps` (migrations): best effort, the record is the truth.
-    int fd = open((spool_ + "/moves").c_str(), O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0644);
-    if (fd >= 0) {
-      std::string line = std::to_string(attempt_) + " " + options_.node + " " + options_.target +
-                         " " + std::to_string(p.freeze_duration_ms.value_or(0)) + " " +
-                         std::to_string(p.total_bytes_sent) + "\n";
-      [[maybe_unused]] ssize_t written = write(fd, line.data(), line.size());
-      close(fd);
-    }
+    append_move(spool_, {attempt_, options_.node, options_.target,
+                         p.freeze_duration_ms.value_or(0), p.total_bytes_sent});
     return 0;
   }
   log(std::string(to_string(outcome_)) + ": " + reason_);
