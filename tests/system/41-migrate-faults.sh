@@ -7,6 +7,9 @@
 #     job keeps running on the source.
 #   - The source's clusterlived is killed (SIGKILL) right after a migration starts: the
 #     migration's own process goes on without it, and the restarted daemon shows the outcome.
+#   - The source's migration worker is killed (SIGKILL) while it waits on a CRIU pre-dump
+#     round, and right after the final dump (the job frozen): the daemon recovers the
+#     migration (the job runs again on the source, the target discards its copy).
 . "$(dirname "$0")/common.sh"
 require_qemu
 NODES=2
@@ -56,7 +59,32 @@ killing_the_source_daemon_does_not_stop_a_migration() {
 	stop_and_check "$id" "$marker"
 }
 
+# Usage: killing_the_migration_worker_at CRIU-REQUEST before|after
+killing_the_migration_worker_at() {
+	local request="$1" when="$2" marker="workerkill-$1-$RANDOM" id trial json
+	install_fault_criu 1 || return 1
+	id="$(start_counter "$marker")" || return 1
+	for trial in $(seq 1 "$TRIALS"); do
+		arm_fault 1 "$request" "$when" || return 1
+		as_user 1 clusterlive migrate --no-wait "$id" "$(expected_name 2)" >/dev/null || return 1
+		wait_until 120 "trial $trial: the migration to reach criu $request" on 1 test -e /tmp/fault.reached || return 1
+		on 1 pkill -KILL -f "^/usr/libexec/clusterlive/clusterlive-migrate source .*--job $id" || return 1
+		on 1 touch /tmp/fault.go || return 1
+		wait_until 90 "trial $trial: the recovery to end the migration" \
+			eval "job_json 1 $id | jq -e '.migration.outcome != \"in_progress\"' >/dev/null" || return 1
+		json="$(job_json 1 "$id")"
+		log "  trial $trial: $(jq -c '{where, state, outcome: .migration.outcome, reason: .migration.reason}' <<<"$json")"
+		check "trial $trial: the job runs again on node 1, as ps says" [ "$(jq -r '"\(.state) \(.where)"' <<<"$json")" = "running $(expected_name 1)" ] || return 1
+		wait_until 90 "trial $trial: one copy of the job (the target's discarded)" eval "[ \"\$(copies_on 1 $marker) \$(copies_on 2 $marker)\" = '1 0' ]" || return 1
+		check "trial $trial: it is not stopped" not on 1 bash -c "ps -o stat= -p \$(pgrep -f '^sh .*$marker') | grep -q T" || return 1
+	done
+	on 1 rm -f /tmp/fault.at /usr/local/sbin/criu || return 1
+	stop_and_check "$id" "$marker"
+}
+
 run_test "both nodes are up and mount /cluster" nodes_are_up_with_shared_storage
 run_test "a failing restore leaves the job where it was ($TRIALS trials)" a_failing_restore_leaves_the_job_where_it_was
 run_test "killing the source's daemon does not stop a migration ($TRIALS trials)" killing_the_source_daemon_does_not_stop_a_migration
+run_test "killing the migration worker during pre-copy is recovered ($TRIALS trials)" killing_the_migration_worker_at pre-dump before
+run_test "killing the migration worker after the final dump is recovered ($TRIALS trials)" killing_the_migration_worker_at dump after
 finish

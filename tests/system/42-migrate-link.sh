@@ -22,35 +22,12 @@ cluster_up "$NODES" --iso "$TEST_ISO"
 
 IMAGES=/var/lib/clusterlive/migrations
 
-# A CRIU in front of the real one (clusterlived's PATH has /usr/local/sbin first) that pauses
-# once at the request named in /tmp/fault.at, before or after running it (/tmp/fault.when),
-# until /tmp/fault.go exists; /tmp/fault.reached says it got there.
-FAULT_CRIU='#!/bin/sh
-at="$(cat /tmp/fault.at 2>/dev/null)"
-pause() {
-	rm -f /tmp/fault.at
-	touch /tmp/fault.reached
-	i=0
-	while [ ! -e /tmp/fault.go ] && [ "$i" -lt 1200 ]; do sleep 0.1; i=$((i + 1)); done
-	rm -f /tmp/fault.go
-}
-if [ -n "$at" ] && [ "$1" = "$at" ]; then
-	if [ "$(cat /tmp/fault.when)" = before ]; then pause; exec /usr/sbin/criu "$@"; fi
-	/usr/sbin/criu "$@"
-	rc=$?
-	pause
-	exit "$rc"
-fi
-exec /usr/sbin/criu "$@"'
-
 storage_node() { status_json 1 | jq -r .storage.server; }
 
 the_fault_points_are_in_place() {
 	local k
 	check "node $SOURCE serves /cluster: the job runs there and moves to node $TARGET" [ -n "$SOURCE" ] || return 1
-	for k in 1 2; do
-		on "$k" bash -c "echo $(base64 -w0 <<<"$FAULT_CRIU") | base64 -d >/usr/local/sbin/criu && chmod +x /usr/local/sbin/criu" || return 1
-	done
+	for k in 1 2; do install_fault_criu "$k" || return 1; done
 }
 
 # Usage: after_the_trial ID MARKER TRIAL   waits for the cluster to heal, then checks it.
@@ -78,7 +55,7 @@ cut_the_link_at() {
 	where="$([ "$1" = source ] && echo "$SOURCE" || echo "$TARGET")"
 	id="$(start_counter "$marker" "$SOURCE")" || return 1
 	for trial in $(seq 1 "$TRIALS"); do
-		on "$where" bash -c "rm -f /tmp/fault.*; echo $when >/tmp/fault.when; echo $request >/tmp/fault.at" || return 1
+		arm_fault "$where" "$request" "$when" || return 1
 		as_user "$SOURCE" clusterlive migrate --no-wait "$id" "$(expected_name "$TARGET")" >/dev/null || return 1
 		wait_until 120 "trial $trial: the migration to reach criu $request" on "$where" test -e /tmp/fault.reached || return 1
 		vc net "$TARGET" down || return 1

@@ -43,3 +43,27 @@ nodes_are_up_with_shared_storage() {
 		wait_until 120 "node $k to mount /cluster" eval "[ \"\$(status_json $k | jq .storage.mounted)\" = true ]" || return 1
 	done
 }
+
+# A CRIU in front of the real one (clusterlived's PATH has /usr/local/sbin first) that pauses
+# once at the request named in /tmp/fault.at, before or after running it (/tmp/fault.when),
+# until /tmp/fault.go exists; /tmp/fault.reached says it got there.
+FAULT_CRIU='#!/bin/sh
+at="$(cat /tmp/fault.at 2>/dev/null)"
+pause() {
+	rm -f /tmp/fault.at
+	touch /tmp/fault.reached
+	i=0
+	while [ ! -e /tmp/fault.go ] && [ "$i" -lt 1200 ]; do sleep 0.1; i=$((i + 1)); done
+	rm -f /tmp/fault.go
+}
+if [ -n "$at" ] && [ "$1" = "$at" ]; then
+	if [ "$(cat /tmp/fault.when)" = before ]; then pause; exec /usr/sbin/criu "$@"; fi
+	/usr/sbin/criu "$@"
+	rc=$?
+	pause
+	exit "$rc"
+fi
+exec /usr/sbin/criu "$@"'
+install_fault_criu() { on "$1" bash -c "echo $(base64 -w0 <<<"$FAULT_CRIU") | base64 -d >/usr/local/sbin/criu && chmod +x /usr/local/sbin/criu"; }
+# Usage: arm_fault K CRIU-REQUEST before|after   the next such request on node K pauses.
+arm_fault() { on "$1" bash -c "rm -f /tmp/fault.*; echo $3 >/tmp/fault.when; echo $2 >/tmp/fault.at"; }
