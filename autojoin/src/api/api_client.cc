@@ -175,6 +175,11 @@ Reply<JobView> Client::migrate_job(const MigrateRequest& request) {
   return typed_call<JobView>(migrate_request(request), parse_job_result);
 }
 
+Reply<JobView> Client::set_job_locked(const std::string& id, bool locked) {
+  return typed_call<JobView>(job_request(locked ? Command::lock : Command::unlock, id),
+                             parse_job_result);
+}
+
 CallResult Client::exchange(const Request& request) {
   lost_unanswered_ = false;
   const Clock::time_point deadline = Clock::now() + std::chrono::milliseconds(options_.timeout_ms);

@@ -76,6 +76,9 @@ class Client {
   Reply<JobView> kill_job(const std::string& id);
   /// Starts moving a job (`migrate`); the value is the job once its migration has started.
   Reply<JobView> migrate_job(const MigrateRequest& request);
+  /// Locks the job `id` to its node (`lock`), or unlocks it (`unlock`); the value is the job
+  /// with its new `locked`.
+  Reply<JobView> set_job_locked(const std::string& id, bool locked);
   /// Closes the connection (the next call connects again).
   void disconnect();
 

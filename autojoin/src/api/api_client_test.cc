@@ -192,6 +192,22 @@ TEST(ApiClient, MigrateJobSendsTheRequestAndReadsTheJob) {
   EXPECT_EQ(seen, R"({"api":1,"command":"migrate","job":"j-3f9a0c12","target":"node-c10003"})");
 }
 
+TEST(ApiClient, LockSendsTheJobAndReadsItBack) {
+  TempDir dir;
+  HandServer server(dir / "api.sock");
+  std::string seen;
+  JobView locked = test_support::sample_jobs()[0];
+  server.serve_one([&seen, locked](int fd) {
+    seen = read_request(fd);
+    send_text(fd, format_ok(job_result(locked)) + "\n");
+  });
+  Client client(dir / "api.sock");
+  Reply<JobView> reply = client.set_job_locked("j-3f9a0c12", true);
+  ASSERT_TRUE(reply.value) << reply.call.message;
+  EXPECT_TRUE(reply.value->locked);
+  EXPECT_EQ(seen, R"({"api":1,"command":"lock","job":"j-3f9a0c12"})");
+}
+
 TEST(ApiClient, TypedRepliesCarryErrorAnswers) {
   TempDir dir;
   HandServer server(dir / "api.sock");

@@ -74,6 +74,11 @@ Answer run(Backend& backend, const Caller& caller, const Request& request) {
     case Command::migrate:
       return job_answer(backend.migrate_job(caller, {request.job, request.target}),
                         request.command);
+    case Command::lock:
+    case Command::unlock:
+      return job_answer(
+          backend.set_job_locked(caller, request.job, request.command == Command::lock),
+          request.command);
   }
   return error_answer(ErrorCode::internal, "unhandled command");
 }

@@ -237,6 +237,35 @@ TEST(ApiDispatch, KillIsForTheOwnerAndRoot) {
   EXPECT_EQ(backend.kills[0].first.uid, 1001u);
 }
 
+TEST(ApiDispatch, LockAndUnlockAreForTheOwnerAndRoot) {
+  FakeBackend backend;
+  backend.job_views = test_support::sample_jobs();  // j-3f9a0c12 is uid 1000's, locked
+  const Caller other{1001, 1001, 300};
+  Response denied =
+      answer(backend, other, format_request(job_request(Command::unlock, "j-3f9a0c12")));
+  EXPECT_EQ(denied.error.code, "permission_denied");
+  EXPECT_EQ(denied.error.message, "j-3f9a0c12 belongs to ann");
+  Response own = answer(backend, kUser, format_request(job_request(Command::unlock, "j-3f9a0c12")));
+  ASSERT_TRUE(own.ok) << own.error.message;
+  EXPECT_EQ(own.result["id"], "j-3f9a0c12");
+  EXPECT_EQ(own.result["locked"], false);
+  Response again = answer(backend, kRoot, format_request(job_request(Command::lock, "j-3f9a0c12")));
+  ASSERT_TRUE(again.ok) << again.error.message;
+  EXPECT_EQ(again.result["locked"], true);
+  Response ended = answer(backend, kRoot, format_request(job_request(Command::lock, "j-00c0ffee")));
+  EXPECT_EQ(ended.error.code, "failed");
+  Response missing =
+      answer(backend, kRoot, format_request(job_request(Command::lock, "j-99999999")));
+  EXPECT_EQ(missing.error.code, "not_found");
+  // Without a well-formed id the Backend is not asked.
+  EXPECT_EQ(answer(backend, kRoot, R"({"api":1,"command":"lock","job":"x"})").error.code,
+            "bad_request");
+  ASSERT_EQ(backend.locks.size(), 5u);
+  EXPECT_EQ(std::get<0>(backend.locks[0]).uid, 1001u);
+  EXPECT_FALSE(std::get<2>(backend.locks[1]));
+  EXPECT_TRUE(std::get<2>(backend.locks[2]));
+}
+
 TEST(ApiDispatch, MigrateIsForTheOwnerAndRoot) {
   FakeBackend backend;
   backend.job_views = test_support::sample_jobs();  // j-3f9a0c12 is uid 1000's

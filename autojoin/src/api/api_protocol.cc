@@ -29,8 +29,14 @@ constexpr CommandEntry kCommands[] = {
     {Command::status, "status"},   {Command::nodes, "nodes"}, {Command::key_show, "key_show"},
     {Command::create, "create"},   {Command::join, "join"},   {Command::run, "run"},
     {Command::ps, "ps"},           {Command::job, "job"},     {Command::kill, "kill"},
-    {Command::migrate, "migrate"},
+    {Command::migrate, "migrate"}, {Command::lock, "lock"},   {Command::unlock, "unlock"},
 };
+
+/// True when `command` is about one job, named by the request's "job".
+bool names_a_job(Command command) {
+  return command == Command::job || command == Command::kill || command == Command::migrate ||
+         command == Command::lock || command == Command::unlock;
+}
 
 /// "status, nodes, ...": every command, for an "unknown command" message.
 std::string command_list() {
@@ -398,7 +404,7 @@ ParsedRequest parse_request(std::string_view line) {
       parsed.request.reset();
       return request_error(ErrorCode::bad_request, e.what());
     }
-  } else if (*known == Command::job || *known == Command::kill || *known == Command::migrate) {
+  } else if (names_a_job(*known)) {
     // Their values are checked by check_arguments(); here only that they are strings.
     const char* wrong = nullptr;
     if (!read_string_member(j, "job", parsed.request->job)) {
@@ -418,8 +424,7 @@ ParsedRequest parse_request(std::string_view line) {
 
 std::optional<ApiError> check_arguments(const Request& request) {
   if (request.command == Command::run) return check_run_arguments(request.run);
-  if (request.command == Command::job || request.command == Command::kill ||
-      request.command == Command::migrate) {
+  if (names_a_job(request.command)) {
     if (request.job.empty()) {
       return bad_arguments(std::string(command_name(request.command)) +
                            " needs \"job\": a job id such as j-3f9a0c12");
@@ -429,8 +434,8 @@ std::optional<ApiError> check_arguments(const Request& request) {
     if (request.command != Command::migrate) return std::nullopt;
     if (request.target.empty()) {
       return bad_arguments(std::string("migrate needs \"target\": a node id such as "
-                                       "node-77c2e0, or \"") +
-                           kMigrateToHome + "\"");
+                                       "node-77c2e0, \"") +
+                           kMigrateToHome + "\" or \"" + kMigrateToBest + "\"");
     }
     why = check_migrate_target(request.target);
     if (!why.empty()) return bad_arguments("\"target\": " + why);
@@ -449,10 +454,7 @@ std::string format_request(const Request& request) {
   json j = {{"api", kApiVersion}, {"command", command_name(request.command)}};
   if (request.command == Command::join) j["secret"] = request.secret;
   if (request.command == Command::run) j.update(json(request.run));
-  if (request.command == Command::job || request.command == Command::kill ||
-      request.command == Command::migrate) {
-    j["job"] = request.job;
-  }
+  if (names_a_job(request.command)) j["job"] = request.job;
   if (request.command == Command::migrate) j["target"] = request.target;
   std::string line = dump_line(j);
   if (request.command == Command::join) wipe(j["secret"].get_ref<std::string&>());
@@ -487,6 +489,8 @@ bool needs_root(Command command) {
     case Command::job:
     case Command::kill:
     case Command::migrate:
+    case Command::lock:
+    case Command::unlock:
       return false;
     case Command::key_show:
     case Command::create:
@@ -513,6 +517,8 @@ bool only_reads(Command command) {
     case Command::run:
     case Command::kill:
     case Command::migrate:
+    case Command::lock:
+    case Command::unlock:
       return false;
   }
   return false;
@@ -544,11 +550,12 @@ std::string check_job_id(std::string_view text) {
 }
 
 std::string check_migrate_target(std::string_view text) {
-  if (text == kMigrateToHome || is_valid_node_id(text)) return "";
+  if (text == kMigrateToHome || text == kMigrateToBest || is_valid_node_id(text)) return "";
   const std::string home = kMigrateToHome;
+  const std::string best = kMigrateToBest;
   return "not a node id (1 to " + std::to_string(kMaxNodeIdLength) +
          " of a-z, 0-9 and \"-\", not starting or ending with \"-\", such as node-77c2e0) nor \"" +
-         home + "\"";
+         home + "\" nor \"" + best + "\"";
 }
 
 bool is_denied_job_env(std::string_view name) {

@@ -7,20 +7,21 @@
 //   way, newline-terminated; request, then response, in order; a client may send several
 //   requests on one connection.
 //   Request:  {"api":1,"command":"status"|"nodes"|"key_show"|"create"|"join"|"run"|"ps"|"job"|
-//              "kill"|"migrate", ...}
+//              "kill"|"migrate"|"lock"|"unlock", ...}
 //             "secret" (64 hex digits) for join; "argv", "cwd", "env", "name" for run; "job"
-//             (a job id) for job, kill and migrate; "target" (a node id or "home") for
-//             migrate; members another command does not use are ignored
+//             (a job id) for job, kill, migrate, lock and unlock; "target" (a node id, "home"
+//             or "best") for migrate; members another command does not use are ignored
 //   Response: {"api":1,"ok":true,"result":{...}}
 //             {"api":1,"ok":false,"error":{"code":"...","message":"..."}}
 //   Results:  status   -> the StatusView object (to_json below)
 //             nodes    -> {"nodes":[NodeView...]}
 //             key_show -> {"secret":"<64 hex>"}          (error "no_secret" when there is none)
 //             create, join -> {"cluster_id":"<16 hex>"}  (error "failed": the daemon's reason)
-//             run, job, kill, migrate -> the JobView object (errors "not_found", "failed", ...)
+//             run, job, kill, migrate, lock, unlock -> the JobView object (errors
+//                      "not_found", "failed", ...)
 //             ps       -> {"jobs":[JobView...]}
-//   Anyone may read (status, nodes, ps, job) and run jobs; a user may kill and migrate their own
-//   jobs, root any; key_show, create and join need uid 0 (SO_PEERCRED).
+//   Anyone may read (status, nodes, ps, job) and run jobs; a user may kill, migrate, lock and
+//   unlock their own jobs, root any; key_show, create and join need uid 0 (SO_PEERCRED).
 #pragma once
 
 #include <cstddef>
@@ -51,7 +52,20 @@ constexpr size_t kMaxArgumentBytes = 64 * 1024;
 constexpr size_t kMaxJobNameChars = 64;
 
 /// What a request asks for.
-enum class Command { status, nodes, key_show, create, join, run, ps, job, kill, migrate };
+enum class Command {
+  status,
+  nodes,
+  key_show,
+  create,
+  join,
+  run,
+  ps,
+  job,
+  kill,
+  migrate,
+  lock,
+  unlock
+};
 
 /// Error codes of the protocol ("code" of an error response).
 enum class ErrorCode {
@@ -60,8 +74,9 @@ enum class ErrorCode {
   unknown_command,      ///< "command" is not one this daemon knows
   permission_denied,    ///< the command needs root, or the job is someone else's
   no_secret,            ///< key_show on a node that runs alone
-  not_found,            ///< job, kill, migrate: no job has this id
-  failed,               ///< tried and failed (create, join, run, kill, migrate); message says why
+  not_found,            ///< job, kill, migrate, lock, unlock: no job has this id
+  failed,               ///< tried and failed (create, join, run, kill, migrate, lock, unlock);
+                        ///< message says why
   busy,                 ///< too many clients connected; the connection is closed
   internal,             ///< the daemon hit an unexpected error answering
 };
@@ -74,14 +89,14 @@ std::optional<Command> command_from_name(std::string_view name);
 const char* error_code_name(ErrorCode code);
 
 /// A request. `secret` is used by Command::join only (the destructor wipes it), `run` by
-/// Command::run, `job` by Command::job, Command::kill and Command::migrate, `target` by
-/// Command::migrate.
+/// Command::run, `job` by Command::job, Command::kill, Command::migrate, Command::lock and
+/// Command::unlock, `target` by Command::migrate.
 struct Request {
   Command command = Command::status;
   std::string secret;
   RunRequest run;
   std::string job;     ///< a job id
-  std::string target;  ///< a node id, or kMigrateToHome
+  std::string target;  ///< a node id, kMigrateToHome or kMigrateToBest
 
   Request() = default;
   explicit Request(Command c, std::string s = "") : command(c), secret(std::move(s)) {}
@@ -94,7 +109,8 @@ struct Request {
 
 /// A run request for `run`.
 Request run_request(RunRequest run);
-/// A request about one job: `command` is Command::job or Command::kill.
+/// A request about one job: `command` is Command::job, Command::kill, Command::lock or
+/// Command::unlock.
 Request job_request(Command command, std::string job_id);
 /// A migrate request for `migrate`.
 Request migrate_request(MigrateRequest migrate);
@@ -113,15 +129,16 @@ struct ParsedRequest {
 
 /// Parses one request line (without its newline): JSON object, version, command, and the
 /// types of the command's members ("secret" for join; "argv", "cwd", "env", "name" for run;
-/// "job" for job, kill and migrate; "target" for migrate). Their values are checked later, by
-/// check_arguments(), so that a caller without permission learns nothing about the secret. No value
-/// of the input (the secret, an environment variable) is ever copied into an error message.
+/// "job" for job, kill, migrate, lock and unlock; "target" for migrate). Their values are checked
+/// later, by check_arguments(), so that a caller without permission learns nothing about the
+/// secret. No value of the input (the secret, an environment variable) is ever copied into an error
+/// message.
 ParsedRequest parse_request(std::string_view line);
 
 /// The error for a permitted request whose arguments are wrong (join without a well-formed
-/// secret; run with no argv, a relative cwd, a bad name...; job, kill or migrate without a
-/// well-formed job id; migrate without a node id or "home" as its target), nullopt when they
-/// are fine. The message says what is wrong.
+/// secret; run with no argv, a relative cwd, a bad name...; job, kill, migrate, lock or unlock
+/// without a well-formed job id; migrate without a node id, "home" or "best" as its target),
+/// nullopt when they are fine. The message says what is wrong.
 std::optional<ApiError> check_arguments(const Request& request);
 
 /// Serialises a request as one line of JSON, without the newline. Text that is not UTF-8
@@ -143,8 +160,8 @@ std::string check_secret_text(std::string_view text);
 /// Empty when `text` is a job id (kJobIdPrefix and kJobIdHexDigits lower-case hex digits),
 /// else why not.
 std::string check_job_id(std::string_view text);
-/// Empty when `text` is a migration target: a node id (is_valid_node_id()) or kMigrateToHome,
-/// else why not (quoting nothing of it).
+/// Empty when `text` is a migration target: a node id (is_valid_node_id()), kMigrateToHome or
+/// kMigrateToBest, else why not (quoting nothing of it).
 std::string check_migrate_target(std::string_view text);
 /// True when `name` is in kJobEnvDenylist.
 bool is_denied_job_env(std::string_view name);
@@ -183,7 +200,7 @@ nlohmann::json status_result(const StatusView& status);
 nlohmann::json nodes_result(const std::vector<NodeView>& nodes);
 nlohmann::json secret_result(const std::string& secret_hex);
 nlohmann::json cluster_change_result(const ClusterChange& change);
-/// run, job, kill, migrate: the JobView itself.
+/// run, job, kill, migrate, lock, unlock: the JobView itself.
 nlohmann::json job_result(const JobView& job);
 /// ps: {"jobs":[...]}.
 nlohmann::json jobs_result(const std::vector<JobView>& jobs);
@@ -198,8 +215,8 @@ std::optional<std::string> parse_secret_result(const nlohmann::json& result, std
 /// The "cluster_id" of a create/join result; nullopt and `error` set when malformed.
 std::optional<std::string> parse_cluster_id_result(const nlohmann::json& result,
                                                    std::string& error);
-/// Parses a run, job, kill or migrate result; nullopt and `error` set when it has the wrong
-/// shape.
+/// Parses a run, job, kill, migrate, lock or unlock result; nullopt and `error` set when it has
+/// the wrong shape.
 std::optional<JobView> parse_job_result(const nlohmann::json& result, std::string& error);
 /// Parses a ps result; nullopt and `error` set when it has the wrong shape.
 std::optional<std::vector<JobView>> parse_jobs_result(const nlohmann::json& result,

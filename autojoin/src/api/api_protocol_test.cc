@@ -63,7 +63,7 @@ TEST(ApiProtocol, JobRequestsRoundTrip) {
   EXPECT_EQ(parsed.request->run.env, run.run.env);
   EXPECT_EQ(parsed.request->run.name, "build");
 
-  for (Command command : {Command::job, Command::kill}) {
+  for (Command command : {Command::job, Command::kill, Command::lock, Command::unlock}) {
     parsed = parse_request(format_request(job_request(command, "j-3f9a0c12")));
     ASSERT_TRUE(parsed.request) << parsed.error.message;
     EXPECT_EQ(parsed.request->command, command);
@@ -73,7 +73,7 @@ TEST(ApiProtocol, JobRequestsRoundTrip) {
   ASSERT_TRUE(parsed.request);
   EXPECT_EQ(parsed.request->command, Command::ps);
 
-  for (const char* target : {"node-77c2e0", "home"}) {
+  for (const char* target : {"node-77c2e0", "home", "best"}) {
     parsed = parse_request(format_request(migrate_request({"j-3f9a0c12", target})));
     ASSERT_TRUE(parsed.request) << parsed.error.message;
     EXPECT_EQ(parsed.request->command, Command::migrate);
@@ -98,6 +98,10 @@ TEST(ApiProtocol, JobRequestWireFormat) {
             R"({"api":1,"command":"job","job":"j-3f9a0c12"})");
   EXPECT_EQ(format_request(job_request(Command::kill, "j-3f9a0c12")),
             R"({"api":1,"command":"kill","job":"j-3f9a0c12"})");
+  EXPECT_EQ(format_request(job_request(Command::lock, "j-3f9a0c12")),
+            R"({"api":1,"command":"lock","job":"j-3f9a0c12"})");
+  EXPECT_EQ(format_request(job_request(Command::unlock, "j-3f9a0c12")),
+            R"({"api":1,"command":"unlock","job":"j-3f9a0c12"})");
   EXPECT_EQ(format_request(migrate_request({"j-3f9a0c12", "node-77c2e0"})),
             R"({"api":1,"command":"migrate","job":"j-3f9a0c12","target":"node-77c2e0"})");
   // Members of other commands are not sent.
@@ -123,6 +127,8 @@ TEST(ApiProtocol, RunMembersOfTheWrongTypeAreBadRequests) {
            R"({"api":1,"command":"run","argv":["make"],"cwd":"/","name":false})",
            R"({"api":1,"command":"job","job":3})",
            R"({"api":1,"command":"kill","job":["j-3f9a0c12"]})",
+           R"({"api":1,"command":"lock","job":true})",
+           R"({"api":1,"command":"unlock","job":{}})",
            R"({"api":1,"command":"migrate","job":1,"target":"home"})",
            R"({"api":1,"command":"migrate","job":"j-3f9a0c12","target":7})",
            R"({"api":1,"command":"migrate","job":"j-3f9a0c12","target":{"node":"home"}})",
@@ -226,27 +232,32 @@ TEST(ApiProtocol, JobIdsAreChecked) {
   ASSERT_TRUE(error);
   EXPECT_EQ(error->message, R"(job needs "job": a job id such as j-3f9a0c12)");
   EXPECT_FALSE(check_arguments(job_request(Command::kill, "j-3f9a0c12")));
+  EXPECT_FALSE(check_arguments(job_request(Command::lock, "j-3f9a0c12")));
+  error = check_arguments(job_request(Command::unlock, ""));
+  ASSERT_TRUE(error);
+  EXPECT_EQ(error->message, R"(unlock needs "job": a job id such as j-3f9a0c12)");
   EXPECT_FALSE(check_arguments(Request(Command::ps)));
 }
 
 TEST(ApiProtocol, MigrateTargetsAreChecked) {
-  for (std::string_view good : {"home", "node-77c2e0", "a", "pc-2"}) {
+  for (std::string_view good : {"home", "best", "node-77c2e0", "a", "pc-2"}) {
     EXPECT_EQ(check_migrate_target(good), "") << good;
   }
   EXPECT_EQ(check_migrate_target(std::string(63, 'n')), "");
-  for (std::string_view bad : {"", "Home", "HOME", "node_77", "-node", "node-", "node 1",
+  for (std::string_view bad : {"", "Home", "HOME", "Best", "node_77", "-node", "node-", "node 1",
                                "node.lan", "n\x1b[2J", "node-77c2e0\n"}) {
     EXPECT_NE(check_migrate_target(bad), "") << bad;
   }
   EXPECT_NE(check_migrate_target(std::string(64, 'n')), "");
   EXPECT_EQ(check_migrate_target("x y"),
             R"(not a node id (1 to 63 of a-z, 0-9 and "-", not starting or ending with "-", )"
-            R"(such as node-77c2e0) nor "home")");
+            R"(such as node-77c2e0) nor "home" nor "best")");
 
   std::optional<ApiError> error = check_arguments(migrate_request({"j-3f9a0c12", ""}));
   ASSERT_TRUE(error);
   EXPECT_EQ(error->code, "bad_request");
-  EXPECT_EQ(error->message, R"(migrate needs "target": a node id such as node-77c2e0, or "home")");
+  EXPECT_EQ(error->message,
+            R"(migrate needs "target": a node id such as node-77c2e0, "home" or "best")");
   error = check_arguments(migrate_request({"j-3f9a0c12", "Node-1"}));
   ASSERT_TRUE(error);
   EXPECT_EQ(error->message.substr(0, 23), R"("target": not a node id)");
@@ -308,7 +319,7 @@ TEST(ApiProtocol, CommandNames) {
   EXPECT_STREQ(error_code_name(ErrorCode::unsupported_version), "unsupported_version");
   EXPECT_STREQ(error_code_name(ErrorCode::no_secret), "no_secret");
   EXPECT_STREQ(error_code_name(ErrorCode::not_found), "not_found");
-  for (const char* name : {"run", "ps", "job", "kill", "migrate"}) {
+  for (const char* name : {"run", "ps", "job", "kill", "migrate", "lock", "unlock"}) {
     std::optional<Command> command = command_from_name(name);
     ASSERT_TRUE(command) << name;
     EXPECT_STREQ(command_name(*command), name);
@@ -354,7 +365,7 @@ TEST(ApiProtocol, UnknownCommandsAreNamedOnlyWhenHarmless) {
   EXPECT_EQ(error.code, "unknown_command");
   EXPECT_EQ(error.message,
             "unknown command \"reboot\"; known: status, nodes, key_show, create, "
-            "join, run, ps, job, kill, migrate");
+            "join, run, ps, job, kill, migrate, lock, unlock");
   // Anything that is not a short plain word is not echoed (it could be someone's secret, or
   // terminal escapes).
   error = parse_error(R"({"api":1,"command":")" + kSecret + R"("})");
@@ -444,8 +455,8 @@ TEST(ApiProtocol, OnlyRootMayActOrSeeTheSecret) {
   // Group 0 is not root.
   EXPECT_FALSE(is_permitted(Command::key_show, Caller{1000, 0, 1}));
   // The job commands are for everyone: the Backend checks who owns the job.
-  for (Command command :
-       {Command::run, Command::ps, Command::job, Command::kill, Command::migrate}) {
+  for (Command command : {Command::run, Command::ps, Command::job, Command::kill, Command::migrate,
+                          Command::lock, Command::unlock}) {
     EXPECT_FALSE(needs_root(command));
     EXPECT_TRUE(is_permitted(command, user));
   }
@@ -456,8 +467,8 @@ TEST(ApiProtocol, OnlyReadingCommandsMayBeSentTwice) {
        {Command::status, Command::nodes, Command::key_show, Command::ps, Command::job}) {
     EXPECT_TRUE(only_reads(command)) << command_name(command);
   }
-  for (Command command :
-       {Command::create, Command::join, Command::run, Command::kill, Command::migrate}) {
+  for (Command command : {Command::create, Command::join, Command::run, Command::kill,
+                          Command::migrate, Command::lock, Command::unlock}) {
     EXPECT_FALSE(only_reads(command)) << command_name(command);
   }
 }

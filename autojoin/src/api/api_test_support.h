@@ -15,6 +15,7 @@
 #include <optional>
 #include <stdexcept>
 #include <string>
+#include <tuple>
 #include <utility>
 #include <vector>
 
@@ -115,6 +116,10 @@ class FakeBackend : public Backend {
   std::optional<JobResult> kill_error;
   /// When set, migrate_job answers this error instead of starting a migration.
   std::optional<JobResult> migrate_error;
+  /// What migrate_job resolves kMigrateToBest to.
+  std::string best_node = "node-c10003";
+  /// When set, set_job_locked answers this error instead of (un)locking.
+  std::optional<JobResult> lock_error;
 
   int status_calls = 0;
   int nodes_calls = 0;
@@ -126,6 +131,8 @@ class FakeBackend : public Backend {
   std::vector<std::pair<Caller, RunRequest>> runs;            ///< what run_job was asked
   std::vector<std::pair<Caller, std::string>> kills;          ///< what kill_job was asked
   std::vector<std::pair<Caller, MigrateRequest>> migrations;  ///< what migrate_job was asked
+  /// What set_job_locked was asked: caller, job id, locked.
+  std::vector<std::tuple<Caller, std::string, bool>> locks;
 
   StatusView status() override {
     ++status_calls;
@@ -182,7 +189,8 @@ class FakeBackend : public Backend {
   }
 
   /// Starts a migration as the daemon answers it: the job "migrating", its migration attempt
-  /// migrations + 1 "starting", in progress ("home" is the job's home). Tests move it along
+  /// migrations + 1 "starting", in progress ("home" is the job's home, "best" best_node).
+  /// Tests move it along
   /// in on_job_call.
   JobResult migrate_job(const Caller& caller, const MigrateRequest& request) override {
     migrations.emplace_back(caller, request);
@@ -193,13 +201,29 @@ class FakeBackend : public Backend {
       return {false, "permission_denied", request.job + " belongs to " + view->owner, {}};
     }
     MigrationView migration;
-    migration.target = request.target == kMigrateToHome ? view->home : request.target;
+    migration.target = request.target == kMigrateToHome   ? view->home
+                       : request.target == kMigrateToBest ? best_node
+                                                          : request.target;
     migration.attempt = view->migrations + 1;
     migration.phase = "starting";
     migration.outcome = kMigrationInProgress;
     migration.updated_unix_ms = 1'795'262'400'000;
     view->state = kJobMigrating;
     view->migration = migration;
+    return {true, "", "", *view};
+  }
+
+  /// (Un)locks a job of job_views as the daemon does: the owner or root, not an ended job.
+  JobResult set_job_locked(const Caller& caller, const std::string& id, bool locked) override {
+    locks.emplace_back(caller, id, locked);
+    if (lock_error) return *lock_error;
+    JobView* view = find(id);
+    if (!view) return {false, "not_found", "no job " + id, {}};
+    if (!caller.is_root() && caller.uid != view->owner_uid) {
+      return {false, "permission_denied", id + " belongs to " + view->owner, {}};
+    }
+    if (view->ended()) return {false, "failed", "job " + id + " has already ended", {}};
+    view->locked = locked;
     return {true, "", "", *view};
   }
 

@@ -132,6 +132,9 @@ constexpr const char* kMigrationAborted = "aborted";      ///< undone: the job r
 constexpr const char* kMigrationLost = "lost";            ///< the job did not survive it
 /// MigrateRequest::target for "back to the node the job was started on".
 constexpr const char* kMigrateToHome = "home";
+/// MigrateRequest::target for "the node where the job would run fastest" (core/placement.h);
+/// refused when no node would run it clearly faster than the one it is on.
+constexpr const char* kMigrateToBest = "best";
 
 /// The current or last migration of a job, as the node asked knows it (the node that
 /// coordinates it: the one the job ran on when it started).
@@ -197,10 +200,11 @@ constexpr const char* kJobEnvDenylist[] = {"LD_PRELOAD", "LD_AUDIT"};
 /// What `migrate` asks for: move a job to another node.
 struct MigrateRequest {
   std::string job;     ///< the job's id
-  std::string target;  ///< a node id, or kMigrateToHome for the node the job was started on
+  /// A node id, kMigrateToHome for the node the job was started on, or kMigrateToBest.
+  std::string target;
 };
 
-/// Outcome of run_job, job, kill_job and migrate_job.
+/// Outcome of run_job, job, kill_job, migrate_job and set_job_locked.
 struct JobResult {
   bool ok = false;
   /// When !ok: "permission_denied" (not the caller's job), "not_found" (no such job) or
@@ -245,6 +249,12 @@ class Backend {
   /// Not pure yet: clusterlived's override comes separately; until it does, the answer is
   /// this error (delete the body, "= 0", once every Backend implements it).
   virtual JobResult migrate_job(const Caller& caller, const MigrateRequest& request) = 0;
+  /// Locks the job `id` to the node it runs on (`locked`: migrate refuses to move it, and so
+  /// will the balancer), or unlocks it, if `caller` owns it or is root (else error
+  /// "permission_denied"; "not_found" when there is no such job; "failed" once it has ended).
+  /// Locking a locked job, or unlocking an unlocked one, is fine. The answer shows the job
+  /// with its new `locked`.
+  virtual JobResult set_job_locked(const Caller& caller, const std::string& id, bool locked) = 0;
 };
 
 }  // namespace clusterlive::api

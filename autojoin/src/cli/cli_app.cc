@@ -110,6 +110,8 @@ int show_result(Command command, const json& result, bool as_json, bool counters
     case Command::job:
     case Command::kill:
     case Command::migrate:
+    case Command::lock:
+    case Command::unlock:
       break;  // cli/job_commands and cli/migrate_command show these
   }
   return kExitFailed;
@@ -259,18 +261,23 @@ int run_cli(int argc, const char* const* argv, CliIo& io) {
                  "Keep printing as the job writes, until it ends");
   CLI::App* migrate = app.add_subcommand(
       "migrate",
-      "Move a job to NODE, or back to its first node with \"home\" (yours; root: anyone's), "
-      "and wait until it has moved");
+      "Move a job to NODE, back to its first node with \"home\", or where it would run fastest "
+      "with \"best\" (yours; root: anyone's), and wait until it has moved");
   migrate->add_flag("--no-wait", job_command.no_wait,
                     "Print the job's id and the target, and return once the migration started");
-  for (CLI::App* sub : {job, kill, wait, logs, migrate}) {
+  CLI::App* lock = app.add_subcommand(
+      "lock",
+      "Keep a job on the node it runs on: migrate refuses to move it (yours; root: anyone's)");
+  CLI::App* unlock =
+      app.add_subcommand("unlock", "Let a locked job be moved again (yours; root: anyone's)");
+  for (CLI::App* sub : {job, kill, wait, logs, migrate, lock, unlock}) {
     sub->add_option("JOB", job_command.job_id, "The job's id, e.g. j-3f9a0c12 (see ps)")
         ->required()
         ->type_name("");
   }
   migrate
       ->add_option("NODE", job_command.target,
-                   "The node to move it to, e.g. node-77c2e0 (see nodes), or \"home\"")
+                   "The node to move it to, e.g. node-77c2e0 (see nodes), \"home\" or \"best\"")
       ->required()
       ->type_name("");
 
@@ -293,13 +300,14 @@ int run_cli(int argc, const char* const* argv, CliIo& io) {
       {run, JobCommand::Kind::run},         {ps, JobCommand::Kind::ps},
       {job, JobCommand::Kind::job},         {kill, JobCommand::Kind::kill},
       {wait, JobCommand::Kind::wait},       {logs, JobCommand::Kind::logs},
-      {migrate, JobCommand::Kind::migrate},
+      {migrate, JobCommand::Kind::migrate}, {lock, JobCommand::Kind::lock},
+      {unlock, JobCommand::Kind::unlock},
   };
   for (const auto& [sub, kind] : job_kinds) {
     if (!sub->parsed()) continue;
     job_command.kind = kind;
     job_command.as_json = as_json;
-    if (sub == job || sub == kill || sub == wait || sub == logs || sub == migrate) {
+    if (sub != run && sub != ps) {  // every other job command names a job
       std::string why = api::check_job_id(job_command.job_id);
       if (!why.empty()) {
         io.err << "clusterlive: \"" << terminal_safe(job_command.job_id) << "\" is " << why << "\n";

@@ -96,7 +96,8 @@ TEST(Cli, HelpListsCommandsAndExitCodes) {
         "/run/clusterlive/api.sock"}) {
     EXPECT_NE(help.out.find(word), std::string::npos) << word << "\n" << help.out;
   }
-  for (const char* word : {"migrate", "migrate exits 0 once the job runs on NODE"}) {
+  for (const char* word :
+       {"migrate", "migrate exits 0 once the job runs on NODE", "lock", "unlock"}) {
     EXPECT_NE(help.out.find(word), std::string::npos) << word << "\n" << help.out;
   }
   Outcome join_help = run({"join", "--help"});
@@ -111,7 +112,7 @@ TEST(Cli, HelpListsCommandsAndExitCodes) {
   EXPECT_NE(logs_help.out.find("--follow"), std::string::npos) << logs_help.out;
   Outcome migrate_help = run({"migrate", "--help"});
   EXPECT_EQ(migrate_help.code, kExitOk);
-  for (const char* word : {"JOB", "NODE", "--no-wait", "\"home\""}) {
+  for (const char* word : {"JOB", "NODE", "--no-wait", "\"home\"", "\"best\""}) {
     EXPECT_NE(migrate_help.out.find(word), std::string::npos) << word << "\n" << migrate_help.out;
   }
 }
@@ -135,6 +136,9 @@ TEST(Cli, UsageErrorsExitTwo) {
            {"--socket"},
            {"kill"},
            {"kill", "3f9a0c12"},
+           {"lock"},
+           {"unlock", "3f9a0c12"},
+           {"lock", "j-3f9a0c12", "node-1"},
            {"job", "j-3F9A0C12"},
            {"logs", "-x", "j-3f9a0c12"},
            {"logs", "--json", "j-3f9a0c12"},
@@ -579,6 +583,29 @@ TEST_F(CliJobTest, Kill) {
   EXPECT_EQ(ended.err, "clusterlive: kill failed: it has ended\n");
 }
 
+TEST_F(CliJobTest, LockAndUnlock) {
+  backend_.job_views[0].locked = false;           // j-3f9a0c12 runs on node-77c2e0
+  Outcome locked = call({"lock", "j-3f9a0c12"});  // the tests run as root
+  EXPECT_EQ(locked.code, kExitOk) << locked.err;
+  EXPECT_EQ(locked.out, "j-3f9a0c12 locked: it stays on node-77c2e0\n");
+  EXPECT_TRUE(backend_.job_views[0].locked);
+  Outcome unlocked = call({"unlock", "j-3f9a0c12"});
+  EXPECT_EQ(unlocked.code, kExitOk) << unlocked.err;
+  EXPECT_EQ(unlocked.out, "j-3f9a0c12 unlocked\n");
+  EXPECT_FALSE(backend_.job_views[0].locked);
+  Outcome j = call({"lock", "--json", "j-3f9a0c12"});
+  EXPECT_EQ(j.code, kExitOk) << j.err;
+  EXPECT_EQ(nlohmann::json::parse(j.out)["locked"], true);
+  ASSERT_EQ(backend_.locks.size(), 3u);
+  EXPECT_EQ(std::get<1>(backend_.locks[0]), "j-3f9a0c12");
+  Outcome missing = call({"unlock", "j-99999999"});
+  EXPECT_EQ(missing.code, kExitFailed);
+  EXPECT_EQ(missing.err, "clusterlive: no job j-99999999\n");
+  Outcome ended = call({"lock", "j-00c0ffee"});
+  EXPECT_EQ(ended.code, kExitFailed);
+  EXPECT_EQ(ended.err, "clusterlive: lock failed: job j-00c0ffee has already ended\n");
+}
+
 TEST_F(CliJobTest, KillOfSomeoneElsesJobExitsFour) {
   if (geteuid() != 0) GTEST_SKIP() << "needs root to run a child as nobody";
   pid_t child = fork();
@@ -788,6 +815,14 @@ TEST_F(CliJobTest, MigrateHomeJson) {
   EXPECT_EQ(backend_.migrations[0].second.target, "home");
 }
 
+TEST_F(CliJobTest, MigrateBestNamesTheNodeChosen) {
+  Outcome r = call({"migrate", "--no-wait", "j-3f9a0c12", "best"});
+  EXPECT_EQ(r.code, kExitOk) << r.err;
+  EXPECT_EQ(r.out, "j-3f9a0c12 migrating to node-c10003\n");
+  ASSERT_EQ(backend_.migrations.size(), 1u);
+  EXPECT_EQ(backend_.migrations[0].second.target, "best");
+}
+
 TEST_F(CliJobTest, MigrateFailureExitsOne) {
   api::JobView& job = backend_.job_views[0];
   backend_.on_job_call = [&](FakeBackend& b) {
@@ -863,7 +898,7 @@ TEST_F(CliJobTest, MigrateRefused) {
   EXPECT_EQ(bad.code, kExitUsage);
   EXPECT_EQ(bad.err,
             "clusterlive: \"node_1\" is not a node id (1 to 63 of a-z, 0-9 and \"-\", not "
-            "starting or ending with \"-\", such as node-77c2e0) nor \"home\"\n");
+            "starting or ending with \"-\", such as node-77c2e0) nor \"home\" nor \"best\"\n");
   EXPECT_EQ(backend_.migrations.size(), 3u);
 }
 

@@ -354,6 +354,15 @@ std::string format_jobs(std::vector<api::JobView> jobs, int64_t now_unix_ms) {
   return format_table(header, rows, right);
 }
 
+std::string format_lock_change(const api::JobView& job) {
+  std::string text = terminal_safe(job.id);
+  if (!job.locked) return text + " unlocked";
+  if (job.state == api::kJobMigrating) {
+    return text + " locked: the move under way ends first, then it stays where it is";
+  }
+  return text + " locked: it stays on " + terminal_safe(or_missing(job.where));
+}
+
 std::string format_job(const api::JobView& job) {
   bool ended = job.ended();
   std::vector<std::pair<std::string, std::string>> fields;

@@ -69,6 +69,11 @@ std::string format_jobs(std::vector<api::JobView> jobs, int64_t now_unix_ms);
 /// daemon knows of one (format_migration()).
 std::string format_job(const api::JobView& job);
 
+/// What `clusterlive lock` and `unlock` say, from the job in the answer: "j-3f9a0c12 locked:
+/// it stays on node-77c2e0" (or, while it is being moved: where the move leaves it), or
+/// "j-3f9a0c12 unlocked".
+std::string format_lock_change(const api::JobView& job);
+
 /// An amount of memory in binary units, one decimal past bytes: "512 B", "1.5 KiB",
 /// "12.3 MiB", "2.0 GiB", up to TiB.
 std::string format_bytes(uint64_t bytes);

@@ -210,6 +210,20 @@ TEST(Format, JobStates) {
   EXPECT_EQ(job_state_text(job), "frozen?[2J");
 }
 
+TEST(Format, LockChange) {
+  api::JobView job = api::test_support::sample_jobs()[0];  // locked, running on node-77c2e0
+  EXPECT_EQ(format_lock_change(job), "j-3f9a0c12 locked: it stays on node-77c2e0");
+  job.state = api::kJobMigrating;
+  EXPECT_EQ(format_lock_change(job),
+            "j-3f9a0c12 locked: the move under way ends first, then it stays where it is");
+  job.locked = false;
+  EXPECT_EQ(format_lock_change(job), "j-3f9a0c12 unlocked");
+  job.locked = true;
+  job.state = api::kJobRunning;
+  job.where = "node\x1b[2J";
+  EXPECT_EQ(format_lock_change(job), "j-3f9a0c12 locked: it stays on node?[2J");
+}
+
 TEST_F(FormatTimes, Started) {
   EXPECT_EQ(format_started(1'795'255'200'000, kNoon), "10:00:00");
   EXPECT_EQ(format_started(1'795'219'199'000, kNoon), "2026-11-20");  // 23:59:59 the day before

@@ -51,6 +51,10 @@ const char* kind_words(Kind kind) {
       return "logs";
     case Kind::migrate:
       return "migrate";
+    case Kind::lock:
+      return "lock";
+    case Kind::unlock:
+      return "unlock";
   }
   return "?";
 }
@@ -505,6 +509,18 @@ int run_job_command(const JobCommand& command, const std::string& socket_path, C
         print_json(io.out, reply.call.response.result);
       } else if (command.kind == Kind::job) {
         io.out << format_job(*reply.value);
+      }
+      return kExitOk;
+    }
+    case Kind::lock:
+    case Kind::unlock: {
+      api::Reply<api::JobView> reply =
+          client.set_job_locked(command.job_id, command.kind == Kind::lock);
+      if (!reply.value) return report_failed_call(reply.call, words, command.as_json, io);
+      if (command.as_json) {
+        print_json(io.out, reply.call.response.result);
+      } else {
+        io.out << format_lock_change(*reply.value) << "\n";
       }
       return kExitOk;
     }

@@ -1,8 +1,8 @@
 // The job commands of `clusterlive`: run (detached, or in the foreground streaming the job's
-// output and ending with its exit status), ps, job, kill, wait and logs; migrate is in
-// cli/migrate_command. Their pieces are
-// plain functions, tested on their own: splitting a run command line, building the run
-// request from the caller's environment, the exit status for an ended job.
+// output and ending with its exit status), ps, job, kill, wait, logs, lock and unlock; migrate is
+// in cli/migrate_command. Their pieces are plain functions, tested on their own: splitting a run
+// command line, building the run request from the caller's environment, the exit status for an
+// ended job.
 #pragma once
 
 #include <atomic>
@@ -78,11 +78,11 @@ class InterruptCounter {
 
 /// What a job command was asked to do.
 struct JobCommand {
-  enum class Kind { run, ps, job, kill, wait, logs, migrate };
+  enum class Kind { run, ps, job, kill, wait, logs, migrate, lock, unlock };
   Kind kind = Kind::ps;
   bool as_json = false;
-  std::string job_id;             ///< job, kill, wait, logs, migrate
-  std::string target;             ///< migrate: a node id or "home"
+  std::string job_id;             ///< every kind but run and ps
+  std::string target;             ///< migrate: a node id, "home" or "best"
   bool no_wait = false;           ///< migrate --no-wait
   std::vector<std::string> argv;  ///< run: the command
   std::string name;               ///< run --name

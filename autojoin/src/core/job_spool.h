@@ -9,6 +9,8 @@
 //                                 of migration.h (format_commit_record; attempt 0 at start),
 //                                 replaced by an atomic rename only
 //   /cluster/jobs/<id>/end        how it ended, e.g. "exited 0" or "killed 9" (atomic rename)
+//   /cluster/jobs/<id>/locked     present (empty) while the job is locked to its node: it may
+//                                 not be moved (`clusterlive lock`, openMosix's "cantmove")
 // The directory and everything but stdout/stderr belong to root. The job's environment is
 // not kept there: it may hold tokens (the daemon hands it to the job's shim in memory).
 #pragma once
@@ -21,6 +23,9 @@
 #include "core/random_source.h"
 
 namespace clusterlive {
+
+/// In a job's spool: present while the job is locked to the node it runs on.
+constexpr std::string_view kJobLockedFile = "locked";
 
 /// Where the spools of all jobs live.
 constexpr std::string_view kDefaultJobsRoot = "/cluster/jobs";

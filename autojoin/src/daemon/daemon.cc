@@ -15,12 +15,14 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <cmath>
 #include <cstring>
 #include <nlohmann/json.hpp>
 
 #include "core/job_spool.h"
 #include "core/mac.h"
 #include "core/node_id.h"
+#include "core/placement.h"
 #include "daemon/log.h"
 #include "migrate/job_inspection.h"
 #include "migrate/peer_link.h"
@@ -90,6 +92,25 @@ api::CriuCheckView read_criu_check(const std::string& state_dir) {
   view.detail = view.ok ? output.substr(line == std::string::npos ? 0 : line + 1)
                         : output.substr(0, output.find('\n'));
   return view;
+}
+
+/// Where `job` (running on `node_id`) would run fastest among `nodes` (the API's rows, this
+/// node's included), for `migrate JOB best`; unknown figures count as unknown, not as zero load.
+PlacementChoice choose_best_node(const api::JobView& job, const std::string& node_id,
+                                 const std::vector<api::NodeView>& nodes) {
+  std::vector<PlacementNode> candidates;
+  for (const api::NodeView& row : nodes) {
+    if (!row.load || !row.free_memory_mib) continue;
+    PlacementNode node;
+    node.id = row.name;
+    node.up = row.state == "up";
+    node.cores = row.cores.value_or(0);
+    node.cpu_speed = row.cpu_speed.value_or(0);
+    node.load_milli = static_cast<uint64_t>(std::llround(std::max(0.0, *row.load) * 1000));
+    node.free_memory_mib = *row.free_memory_mib;
+    candidates.push_back(node);
+  }
+  return choose_fastest_node({job.id, node_id, job.rss_kib * 1024, job.cpu_percent}, candidates);
 }
 
 }  // namespace
@@ -574,6 +595,22 @@ api::JobResult Daemon::kill_job(const api::Caller& caller, const std::string& id
   return result;
 }
 
+// The lock is a file of the job's spool on the shared /cluster: any node can set it, with no
+// relay to the node that runs the job, which reads it when asked to move the job.
+api::JobResult Daemon::set_job_locked(const api::Caller& caller, const std::string& id,
+                                      bool locked) {
+  if (std::string reason = storage_unavailable_reason(); !reason.empty()) {
+    return api::JobResult{false, "failed", reason, {}};
+  }
+  api::JobResult result = jobs_->set_locked(caller, id, locked);
+  if (result.ok) {
+    mark_unreachable(result.job);
+    log::info("job " + id + (locked ? " locked" : " unlocked") + " at the request of uid " +
+              std::to_string(caller.uid));
+  }
+  return result;
+}
+
 api::JobResult Daemon::migrate_job(const api::Caller& caller,
                                    const api::MigrateRequest& request) {
   auto refuse = [](const std::string& code, const std::string& why) {
@@ -598,6 +635,12 @@ api::JobResult Daemon::migrate_job(const api::Caller& caller,
                                 "; ask there (clusterlive migrate is not forwarded yet)");
   }
   std::string target = request.target == api::kMigrateToHome ? job.home : request.target;
+  if (request.target == api::kMigrateToBest) {
+    PlacementChoice best = choose_best_node(job, node_id_, nodes());
+    if (!best.target) return refuse("failed", best.reason);
+    log::info("best node for " + request.job + ": " + best.reason);
+    target = *best.target;
+  }
   if (target == node_id_) return refuse("failed", request.job + " already runs on " + target);
   std::optional<MemberInfo> member = session_ ? session_->member(target) : std::nullopt;
   if (!member || member->state != MemberState::up) {

@@ -57,6 +57,8 @@ class Daemon final : public api::Backend {
   std::vector<api::JobView> jobs() override;
   api::JobResult job(const std::string& id) override;
   api::JobResult kill_job(const api::Caller& caller, const std::string& id) override;
+  api::JobResult set_job_locked(const api::Caller& caller, const std::string& id,
+                                bool locked) override;
   api::JobResult migrate_job(const api::Caller& caller,
                              const api::MigrateRequest& request) override;
 

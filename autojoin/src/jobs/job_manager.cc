@@ -366,6 +366,7 @@ std::optional<api::JobView> JobManager::load(const std::string& id) {
   }
   job.migration = read_migration(migration_progress_path(id));
   job.migrations = count_moves(job.spool);
+  job.locked = access((job.spool + "/" + std::string(kJobLockedFile)).c_str(), F_OK) == 0;
   auto end_text = read_small(job.spool + "/end");
   // The shim's last resort when the spool could not take the end (full, read-only).
   if (!end_text) end_text = read_small(local_end_path(options_.runtime_dir + "/" + id + ".pid"));
@@ -445,6 +446,34 @@ api::JobResult JobManager::kill(const api::Caller& caller, const std::string& id
   // SIGKILL: the init of a PID namespace ignores signals it has no handler for (SIGTERM
   // included), and its death ends every process of the namespace.
   if (::kill(*pid, SIGKILL) != 0) return failure("failed", "kill: " + errno_text(errno));
+  api::JobResult result;
+  result.ok = true;
+  result.job = std::move(*job);
+  return result;
+}
+
+api::JobResult JobManager::set_locked(const api::Caller& caller, const std::string& id,
+                                      bool locked) {
+  std::optional<api::JobView> job = load(id);
+  if (!job) return failure("not_found", "no job " + id);
+  if (!caller.is_root() && caller.uid != job->owner_uid) {
+    return failure("permission_denied", "job " + id + " belongs to " + job->owner);
+  }
+  if (job->ended()) return failure("failed", "job " + id + " has already ended");
+  // Allowed while the job is being moved: a migration under way finishes (the lock is read
+  // when a move starts), and the job then stays where it landed.
+  const std::string path = job->spool + "/" + std::string(kJobLockedFile);
+  if (locked) {
+    // O_EXCL: another node may create it at the same moment; either way it is there.
+    int fd = open(path.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0644);
+    if (fd < 0 && errno != EEXIST) {
+      return failure("failed", "lock " + id + ": " + errno_text(errno));
+    }
+    if (fd >= 0) close(fd);
+  } else if (unlink(path.c_str()) != 0 && errno != ENOENT) {
+    return failure("failed", "unlock " + id + ": " + errno_text(errno));
+  }
+  job->locked = locked;
   api::JobResult result;
   result.ok = true;
   result.job = std::move(*job);

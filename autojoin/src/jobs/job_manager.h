@@ -1,6 +1,7 @@
 // The jobs of this node, as the daemon's API sees them: starts a job (spool + shim), lists
 // every job of the shared spool with what this node can add (CPU, memory of the jobs it runs),
-// and kills a job it runs. Ownership rules live here: a user acts on own jobs, root on all.
+// kills a job it runs, and locks a job to its node (wherever it runs). Ownership rules live here: a
+// user acts on own jobs, root on all.
 #pragma once
 
 #include <sys/types.h>
@@ -40,6 +41,10 @@ class JobManager {
   api::JobResult get(const std::string& id);
   /// Kills a job this node runs (SIGKILL to its init ends its whole PID namespace).
   api::JobResult kill(const api::Caller& caller, const std::string& id);
+  /// Locks the job to the node it runs on, or unlocks it (the kJobLockedFile of its spool,
+  /// which every node sees), if `caller` owns it or is root. Not for an ended job; locking a
+  /// locked job (or unlocking an unlocked one) is fine.
+  api::JobResult set_locked(const api::Caller& caller, const std::string& id, bool locked);
   /// The job's init, if this node runs it now (its pid file names a live process).
   std::optional<pid_t> running_pid(const std::string& id) { return local_pid(id); }
   /// Where the progress of a migration of `id` coordinated here is written.

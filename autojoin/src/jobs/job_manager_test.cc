@@ -134,6 +134,36 @@ TEST_F(JobManagerTest, KillEndsTheWholeNamespaceAndOnlyTheOwnerOrRootMayKill) {
   EXPECT_EQ(manager_->kill({0, 0, 1}, started.job.id).error_code, "failed");  // already ended
 }
 
+TEST_F(JobManagerTest, LockIsAFileInTheSpoolForTheOwnerOrRootUntilTheJobEnds) {
+  api::JobResult started = manager_->run({kNobody, kNobody, 1}, request({"sleep", "100"}));
+  ASSERT_TRUE(started.ok) << started.error;
+  EXPECT_FALSE(started.job.locked);
+  const std::string lock_file = started.job.spool + "/locked";
+  api::JobResult refused = manager_->set_locked({1000, 1000, 1}, started.job.id, true);
+  EXPECT_EQ(refused.error_code, "permission_denied");
+  EXPECT_NE(access(lock_file.c_str(), F_OK), 0);
+
+  api::JobResult locked = manager_->set_locked({kNobody, kNobody, 1}, started.job.id, true);
+  ASSERT_TRUE(locked.ok) << locked.error;
+  EXPECT_TRUE(locked.job.locked);
+  EXPECT_EQ(access(lock_file.c_str(), F_OK), 0);
+  EXPECT_TRUE(manager_->get(started.job.id).job.locked);  // every node reads the same file
+  // Locking again, or unlocking twice, is fine.
+  EXPECT_TRUE(manager_->set_locked({0, 0, 1}, started.job.id, true).ok);
+  api::JobResult unlocked = manager_->set_locked({0, 0, 1}, started.job.id, false);
+  ASSERT_TRUE(unlocked.ok) << unlocked.error;
+  EXPECT_FALSE(unlocked.job.locked);
+  EXPECT_TRUE(manager_->set_locked({0, 0, 1}, started.job.id, false).ok);
+  EXPECT_FALSE(manager_->get(started.job.id).job.locked);
+
+  EXPECT_EQ(manager_->set_locked({0, 0, 1}, "j-99999999", true).error_code, "not_found");
+  for (int i = 0; i < 100 && !manager_->kill({0, 0, 1}, started.job.id).ok; ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));  // until the shim wrote the pid
+  }
+  wait_for_end(started.job.id);
+  EXPECT_EQ(manager_->set_locked({0, 0, 1}, started.job.id, true).error_code, "failed");
+}
+
 TEST_F(JobManagerTest, AMissingCommandEndsWith127AndSaysWhy) {
   api::JobResult started = manager_->run({0, 0, 1}, request({"no-such-command-here"}));
   ASSERT_TRUE(started.ok) << started.error;
