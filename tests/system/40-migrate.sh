@@ -1,9 +1,10 @@
 #!/bin/bash
 # Live migration on three nodes: a job started on node 1 is moved 1 -> 2 -> 3 -> home with
-# `clusterlive migrate`; it keeps its PID-namespace view (its init is PID 1 wherever it runs),
+# `clusterlive migrate` (sent home from node 1 while it runs on node 3: the request is passed
+# on); it keeps its PID-namespace view (its init is PID 1 wherever it runs),
 # the file it holds open on /cluster and its output, with nothing lost or repeated; exactly
 # one copy of it runs at any time; `ps` follows it. A foreground `run` returns the job's exit
-# status after two moves. A job that moved away is killed from its home node. A job holding a
+# status after two moves (the second asked on node 1). A job that moved away is killed from its home node. A job holding a
 # file outside /cluster and the image is refused with the reason, and keeps running where it
 # was.
 . "$(dirname "$0")/common.sh"
@@ -45,13 +46,14 @@ copies_of() {
 }
 # Usage: init_nspid K ID   the NSpid line of the job's init on node K ("NSpid: 1234 1").
 init_nspid() { on "$1" bash -c "pid=\$(cut -d' ' -f1 /run/clusterlive/jobs/$2.pid) && grep NSpid /proc/\$pid/status"; }
-# Usage: migrate_to FROM TO ID   moves the job from node FROM to node TO ("home": its home).
+# Usage: migrate_to ASKED_ON TO ID   moves the job to node TO ("home": its home), asked on node
+# ASKED_ON (the node it runs on, or any other: that one's daemon passes the request on).
 migrate_to() {
-	local from="$1" to="$2" id="$3" out rc=0 name
+	local asked_on="$1" to="$2" id="$3" out rc=0 name
 	[ "$to" = home ] && name=home || name="$(expected_name "$to")"
-	out="$(as_user "$from" clusterlive migrate "$id" "$name" 2>&1)" || rc=$?
-	log "  migrate $id $name: $out"
-	check "migrate $id from node $from to $name succeeds (got $rc)" [ "$rc" -eq 0 ]
+	out="$(as_user "$asked_on" clusterlive migrate "$id" "$name" 2>&1)" || rc=$?
+	log "  migrate $id $name (asked on node $asked_on): $out"
+	check "migrate $id to $name, asked on node $asked_on, succeeds (got $rc)" [ "$rc" -eq 0 ]
 }
 
 every_node_is_up_with_shared_storage() {
@@ -78,7 +80,8 @@ a_job_moves_around_the_cluster_and_home() {
 	check "its init is still PID 1 of its namespace, on node 2" grep -qE 'NSpid:\s+[0-9]+\s+1$' <<<"$(init_nspid 2 "$id")" || return 1
 	migrate_to 2 3 "$id" || return 1
 	check "one copy runs, on node 3" [ "$(copies_of "$marker") $(copies_on 3 "$marker")" = "1 1" ] || return 1
-	migrate_to 3 home "$id" || return 1
+	# Sent home from its home node, where the user started it: node 1 passes it on to node 3.
+	migrate_to 1 home "$id" || return 1
 	json="$(job_json 1 "$id")"
 	check "ps: back home, moved 3 times (got $json)" [ "$(jq -r '"\(.where) \(.migrations)"' <<<"$json")" = "$n1 3" ] || return 1
 	check "one copy runs, on node 1" [ "$(copies_of "$marker") $(copies_on 1 "$marker")" = "1 1" ] || return 1
@@ -96,7 +99,7 @@ foreground_run_returns_the_status_after_two_moves() {
 	wait_until 30 "the foreground job to start" eval "[ -n \"\$(on 1 clusterlive ps --json | jq -r '.jobs[] | select(.name == \"fg\" and .state == \"running\") | .id')\" ]" || return 1
 	id="$(on 1 clusterlive ps --json | jq -r '.jobs[] | select(.name == "fg") | .id')"
 	migrate_to 1 2 "$id" || return 1
-	migrate_to 2 3 "$id" || return 1
+	migrate_to 1 3 "$id" || return 1
 	on 3 touch "/tmp/$marker.stop" || return 1
 	wait_until 120 "the foreground run to return" on 1 test -s /tmp/fg.rc || return 1
 	rc="$(on 1 cat /tmp/fg.rc)"

@@ -71,7 +71,7 @@ cut_the_link_at() {
 a_full_image_space_on_the_target_aborts_the_migration() {
 	local marker="full-$RANDOM" id trial out rc
 	id="$(start_counter "$marker" "$SOURCE")" || return 1
-	on "$TARGET" mount -t tmpfs -o size=64k tmpfs "$IMAGES" || return 1
+	on "$TARGET" bash -c "mkdir -p $IMAGES && mount -t tmpfs -o size=64k tmpfs $IMAGES" || return 1
 	for trial in $(seq 1 "$TRIALS"); do
 		rc=0
 		out="$(as_user "$SOURCE" clusterlive migrate "$id" "$(expected_name "$TARGET")" 2>&1)" || rc=$?
@@ -86,7 +86,7 @@ a_full_image_space_on_the_target_aborts_the_migration() {
 }
 
 run_test "both nodes are up and mount /cluster" nodes_are_up_with_shared_storage
-SOURCE="$(number_of "$(storage_node)")"
+SOURCE="$(number_of "$(storage_node)")" || SOURCE=""
 TARGET=$((3 - ${SOURCE:-0}))
 run_test "the fault points are in place (a CRIU that can pause)" the_fault_points_are_in_place
 run_test "a full image space on the target aborts the migration ($TRIALS trials)" a_full_image_space_on_the_target_aborts_the_migration

@@ -14,7 +14,17 @@ copies_of() {
 	for k in $(seq 1 "$NODES"); do total=$((total + $(copies_on "$k" "$1"))); done
 	echo "$total"
 }
-number_of() { local k; for k in $(seq 1 "$NODES"); do [ "$(expected_name "$k")" = "$1" ] && echo "$k"; done; }
+# Usage: number_of NAME   the number K of the node named NAME; fails if none is.
+number_of() {
+	local k
+	for k in $(seq 1 "$NODES"); do
+		if [ "$(expected_name "$k")" = "$1" ]; then
+			echo "$k"
+			return 0
+		fi
+	done
+	return 1
+}
 
 # Usage: start_counter MARKER [K]   starts the counter as the live user on node K (default 1).
 start_counter() {

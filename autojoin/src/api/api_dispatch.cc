@@ -72,7 +72,7 @@ Answer run(Backend& backend, const Caller& caller, const Request& request) {
     case Command::kill:
       return job_answer(backend.kill_job(caller, request.job), request.command);
     case Command::migrate:
-      return job_answer(backend.migrate_job(caller, {request.job, request.target}),
+      return job_answer(backend.migrate_job(caller, {request.job, request.target, request.attempt}),
                         request.command);
     case Command::lock:
     case Command::unlock:

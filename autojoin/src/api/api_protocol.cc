@@ -187,6 +187,15 @@ bool read_string_member(const json& j, const char* key, std::string& out) {
   return true;
 }
 
+// An optional unsigned member: absent or null leaves `out`; false if it is anything else.
+bool read_unsigned_member(const json& j, const char* key, uint64_t& out) {
+  auto it = j.find(key);
+  if (it == j.end() || it->is_null()) return true;
+  if (!it->is_number_unsigned()) return false;
+  out = it->get<uint64_t>();
+  return true;
+}
+
 ParsedRequest request_error(ErrorCode code, std::string message) {
   ParsedRequest parsed;
   parsed.error = {error_code_name(code), std::move(message)};
@@ -412,11 +421,15 @@ ParsedRequest parse_request(std::string_view line) {
     } else if (*known == Command::migrate &&
                !read_string_member(j, "target", parsed.request->target)) {
       wrong = "target";
+    } else if (*known == Command::migrate &&
+               !read_unsigned_member(j, "attempt", parsed.request->attempt)) {
+      wrong = "attempt";
     }
     if (wrong) {
       parsed.request.reset();
       return request_error(ErrorCode::bad_request,
-                           std::string("\"") + wrong + "\" is not a string");
+                           std::string("\"") + wrong + "\" is not a " +
+                               (std::string(wrong) == "attempt" ? "number" : "string"));
     }
   }
   return parsed;
@@ -455,7 +468,10 @@ std::string format_request(const Request& request) {
   if (request.command == Command::join) j["secret"] = request.secret;
   if (request.command == Command::run) j.update(json(request.run));
   if (names_a_job(request.command)) j["job"] = request.job;
-  if (request.command == Command::migrate) j["target"] = request.target;
+  if (request.command == Command::migrate) {
+    j["target"] = request.target;
+    if (request.attempt != 0) j["attempt"] = request.attempt;
+  }
   std::string line = dump_line(j);
   if (request.command == Command::join) wipe(j["secret"].get_ref<std::string&>());
   return line;
@@ -477,6 +493,7 @@ Request migrate_request(MigrateRequest migrate) {
   Request request(Command::migrate);
   request.job = std::move(migrate.job);
   request.target = std::move(migrate.target);
+  request.attempt = migrate.attempt;
   return request;
 }
 

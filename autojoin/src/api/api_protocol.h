@@ -97,6 +97,7 @@ struct Request {
   RunRequest run;
   std::string job;     ///< a job id
   std::string target;  ///< a node id, kMigrateToHome or kMigrateToBest
+  uint64_t attempt = 0;  ///< migrate, optional: the attempt a relaying node chose (0: none)
 
   Request() = default;
   explicit Request(Command c, std::string s = "") : command(c), secret(std::move(s)) {}

@@ -104,6 +104,12 @@ TEST(ApiProtocol, JobRequestWireFormat) {
             R"({"api":1,"command":"unlock","job":"j-3f9a0c12"})");
   EXPECT_EQ(format_request(migrate_request({"j-3f9a0c12", "node-77c2e0"})),
             R"({"api":1,"command":"migrate","job":"j-3f9a0c12","target":"node-77c2e0"})");
+  // A relaying node's attempt goes along; 0 (none) is left out.
+  EXPECT_EQ(format_request(migrate_request({"j-3f9a0c12", "home", 7})),
+            R"({"api":1,"attempt":7,"command":"migrate","job":"j-3f9a0c12","target":"home"})");
+  ParsedRequest relayed = parse_request(format_request(migrate_request({"j-3f9a0c12", "home", 7})));
+  ASSERT_TRUE(relayed.request);
+  EXPECT_EQ(relayed.request->attempt, 7u);
   // Members of other commands are not sent.
   Request status(Command::status);
   status.job = "j-3f9a0c12";
@@ -132,6 +138,8 @@ TEST(ApiProtocol, RunMembersOfTheWrongTypeAreBadRequests) {
            R"({"api":1,"command":"migrate","job":1,"target":"home"})",
            R"({"api":1,"command":"migrate","job":"j-3f9a0c12","target":7})",
            R"({"api":1,"command":"migrate","job":"j-3f9a0c12","target":{"node":"home"}})",
+           R"({"api":1,"command":"migrate","job":"j-3f9a0c12","target":"home","attempt":-1})",
+           R"({"api":1,"command":"migrate","job":"j-3f9a0c12","target":"home","attempt":"2"})",
        }) {
     EXPECT_EQ(parse_error(line).code, "bad_request") << line;
   }
@@ -145,6 +153,10 @@ TEST(ApiProtocol, RunMembersOfTheWrongTypeAreBadRequests) {
             R"("job" is not a string)");
   EXPECT_EQ(parse_error(R"({"api":1,"command":"migrate","job":"j-3f9a0c12","target":[]})").message,
             R"("target" is not a string)");
+  EXPECT_EQ(
+      parse_error(R"({"api":1,"command":"migrate","job":"j-3f9a0c12","target":"home","attempt":1.5})")
+          .message,
+      R"("attempt" is not a number)");
   // "target" belongs to migrate only.
   EXPECT_TRUE(parse_request(R"({"api":1,"command":"kill","job":"j-3f9a0c12","target":5})").request);
   // Members of other commands are not looked at.

@@ -202,6 +202,10 @@ struct MigrateRequest {
   std::string job;     ///< the job's id
   /// A node id, kMigrateToHome for the node the job was started on, or kMigrateToBest.
   std::string target;
+  /// The attempt to make, chosen by the node that relays a user's request to the node that
+  /// runs the job (so the user follows that very migration); 0: the next one. A lower one
+  /// than the job's record allows is refused as stale.
+  uint64_t attempt = 0;
 };
 
 /// Outcome of run_job, job, kill_job, migrate_job and set_job_locked.

@@ -19,6 +19,9 @@ MigrationStep MigrationWatch::look(const api::JobView& job, int64_t now_ms) {
   using Kind = MigrationStep::Kind;
   MigrationStep step;
   const api::MigrationView* migration = job.migration ? &*job.migration : nullptr;
+  // An older attempt than ours: ours has not shown yet. A node that relayed the request to
+  // the one running the job shows the previous migration until the new one's worker writes.
+  if (migration && attempt_ != 0 && migration->attempt < attempt_) migration = nullptr;
   // Another attempt than ours: ours ended between two looks, and a new one (the balancer's,
   // or someone else's migrate) started. Saying how ours ended would be a guess.
   bool ours = migration && (attempt_ == 0 || migration->attempt == attempt_);

@@ -189,6 +189,21 @@ TEST(MigrationWatch, AnotherAttemptMeansOursEndedUnseen) {
   EXPECT_EQ(lenient.look(unnumbered, 0).kind, Kind::committed);
 }
 
+TEST(MigrationWatch, AnOlderAttemptIsThePreviousMigrationNotOurs) {
+  // Asked on a node the job does not run on: until the source's worker writes attempt 3, the
+  // job shows its previous migration (attempt 2, committed long ago).
+  api::JobView job = started_job();
+  MigrationWatch watch(job, "node-c10003");
+  api::JobView previous = job;
+  previous.migration->attempt = 2;
+  previous.migration->outcome = api::kMigrationCommitted;
+  previous.migration->phase = "committed";
+  EXPECT_EQ(watch.look(previous, 0).kind, Kind::waiting);
+  EXPECT_EQ(watch.look(previous, 1'000).kind, Kind::waiting);
+  job.migration->outcome = api::kMigrationCommitted;
+  EXPECT_EQ(watch.look(at(job, "committed", 1, 5'000), 2'000).kind, Kind::committed);
+}
+
 TEST(MigrationWatch, GivesUpWhenNothingChangesFor300Seconds) {
   api::JobView job = started_job();
   MigrationWatch watch(job, "node-c10003");

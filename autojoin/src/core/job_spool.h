@@ -29,6 +29,9 @@ constexpr std::string_view kJobLockedFile = "locked";
 
 /// Where the spools of all jobs live.
 constexpr std::string_view kDefaultJobsRoot = "/cluster/jobs";
+/// In a job's spool: the progress of its newest migration, copied there by the migration's
+/// source worker so that every node shows it (the original is on the source node).
+constexpr std::string_view kSpoolMigrationFile = "migration.json";
 /// Hex digits after "j-" in a job id: 32 random bits, so ids of one cluster do not collide
 /// in practice; a collision is detected (mkdir fails) and another id drawn.
 constexpr size_t kJobIdHexDigits = 8;

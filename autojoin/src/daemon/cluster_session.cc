@@ -263,14 +263,20 @@ void ClusterSession::send_hellos(TimeMs now) {
   for (auto it = hello_targets_.begin(); it != hello_targets_.end();) {
     const HelloTarget& target = it->second;
     // Done once the node talks to us over the mesh: then it has our current record.
-    bool done = target.origin == "mdns" && (now >= target.expires_at ||
-                                            heard_over_mesh_since(target.node_id, target.found_at));
+    bool done = false;
+    if (target.origin == "mdns") {
+      done = now >= target.expires_at || heard_over_mesh_since(target.node_id, target.found_at);
+    } else if (target.origin == "lost") {
+      // Not on a stray datagram: only once it is a live member again.
+      done = now >= target.expires_at || was_live(target.node_id);
+    }
     it = done ? hello_targets_.erase(it) : std::next(it);
   }
   for (auto& [address, target] : hello_targets_) {
     if (now < target.next_at) continue;
     send_hello(target.endpoint, HelloType::hello);
-    target.next_at = now + (live_addresses.count(address) ? kHelloRefreshMs : kHelloRetryMs);
+    int64_t retry = target.origin == "lost" ? kLostMemberHelloRetryMs : kHelloRetryMs;
+    target.next_at = now + (live_addresses.count(address) ? kHelloRefreshMs : retry);
   }
 }
 
@@ -318,6 +324,21 @@ void ClusterSession::sync_mesh_peers() {
   for (const std::string& error : mesh_.set_peers(peers)) log::warning("mesh: " + error);
 }
 
+void ClusterSession::hello_lost_member(const std::string& node_id, TimeMs now) {
+  auto known = endpoints_.find(node_id);
+  if (known == endpoints_.end()) return;
+  LanEndpoint hello = known->second.endpoint;
+  hello.port = kHelloPort;
+  auto target = hello_targets_.find(hello.address_text());
+  if (target != hello_targets_.end()) {
+    target->second.expires_at = std::max(target->second.expires_at, now + kLostMemberHelloWindowMs);
+    return;
+  }
+  if (hello_targets_.size() >= kMaxHelloTargets) return;
+  hello_targets_[hello.address_text()] = {hello, "lost", now, node_id, now,
+                                          now + kLostMemberHelloWindowMs};
+}
+
 void ClusterSession::log_member_changes(TimeMs now) {
   std::set<std::string> present;
   for (const MemberInfo& member : membership_.members()) {
@@ -333,7 +354,8 @@ void ClusterSession::log_member_changes(TimeMs now) {
     } else if (member.state == MemberState::suspect) {
       log::warning("member " + id + " is suspected (missed probes)");
     } else {
-      log::warning("member " + id + " is dead: it left the cluster");
+      log::warning("member " + id + " is dead: it stopped answering, or left the cluster");
+      hello_lost_member(id, now);
     }
     logged_states_[id] = member.state;
   }

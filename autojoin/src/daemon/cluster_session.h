@@ -34,6 +34,12 @@ constexpr int64_t kHelloRetryMs = 2'000;
 /// A node found by mDNS that is not a live member gets hellos for this long (a single one
 /// can be lost, e.g. when it goes out before this node has its own LAN address).
 constexpr int64_t kMdnsHelloWindowMs = 60'000;
+/// A member that died gets hellos at its last LAN address for this long, this often: if it
+/// was only cut off (a cable, a switch), it comes back as soon as the link does and it is
+/// forgotten (a dead member is revived only by a new record, after kDeadRetentionMs). Its
+/// mDNS record, still cached, brings no news that would start hellos again.
+constexpr int64_t kLostMemberHelloWindowMs = 30 * 60'000;
+constexpr int64_t kLostMemberHelloRetryMs = 5'000;
 /// A hello to a seed that already is a live member: keeps a partition from lasting.
 constexpr int64_t kHelloRefreshMs = 30'000;
 /// The DHCP leases file is read again this often.
@@ -111,10 +117,10 @@ class ClusterSession {
  private:
   struct HelloTarget {
     LanEndpoint endpoint;
-    std::string origin;  ///< "seed", "lease" or "mdns"
+    std::string origin;  ///< "seed", "lease", "mdns" or "lost" (a member that died)
     TimeMs next_at = 0;
-    /// mDNS targets only: the node they reach, when it was found, and when to give up on it
-    /// (a node that stays unreachable may be a stale cache entry of a powered-off machine).
+    /// mDNS and lost targets only: the node they reach, when it was found (or died), and when
+    /// to give up on it (a node that stays unreachable may be powered off for good).
     std::string node_id;
     TimeMs found_at = 0;
     TimeMs expires_at = 0;
@@ -125,6 +131,8 @@ class ClusterSession {
   std::vector<EndpointHint> endpoint_hints() const;
   void learn_endpoint(const std::string& node_id, const LanEndpoint& lan_address, bool direct);
   void send_hellos(TimeMs now);
+  /// Starts hellos to a member that just died, at its last LAN address.
+  void hello_lost_member(const std::string& node_id, TimeMs now);
   void reread_leases(TimeMs now);
   void flush_outgoing();
   void sync_mesh_peers();

@@ -24,6 +24,7 @@
 #include "core/node_id.h"
 #include "core/placement.h"
 #include "daemon/log.h"
+#include "migrate/commit_records.h"
 #include "migrate/job_inspection.h"
 #include "migrate/peer_link.h"
 #include "sys/cpu_benchmark.h"
@@ -572,9 +573,7 @@ api::JobResult Daemon::kill_job(const api::Caller& caller, const std::string& id
   api::JobResult current = jobs_->get(id);
   if (current.ok && !current.job.ended() && current.job.state != api::kJobMigrating &&
       current.job.where != node_id_ && (caller.uid == 0 || caller.uid == current.job.owner_uid)) {
-    std::optional<MemberInfo> member =
-        session_ ? session_->member(current.job.where) : std::nullopt;
-    if (!member || member->state != MemberState::up) {
+    if (!member_is_up(current.job.where)) {
       return api::JobResult{false, "failed",
                             "job " + id + " runs on " + current.job.where + ", which is not up",
                             {}};
@@ -630,34 +629,41 @@ api::JobResult Daemon::migrate_job(const api::Caller& caller,
     return refuse("failed", request.job + " is already being moved to " + job.migration->target);
   }
   if (job.locked) return refuse("failed", request.job + " is locked to " + job.where);
-  if (job.where != node_id_) {
-    return refuse("failed", request.job + " runs on " + job.where +
-                                "; ask there (clusterlive migrate is not forwarded yet)");
-  }
   std::string target = request.target == api::kMigrateToHome ? job.home : request.target;
   if (request.target == api::kMigrateToBest) {
-    PlacementChoice best = choose_best_node(job, node_id_, nodes());
+    PlacementChoice best = choose_best_node(job, job.where, nodes());
     if (!best.target) return refuse("failed", best.reason);
     log::info("best node for " + request.job + ": " + best.reason);
     target = *best.target;
   }
-  if (target == node_id_) return refuse("failed", request.job + " already runs on " + target);
-  std::optional<MemberInfo> member = session_ ? session_->member(target) : std::nullopt;
-  if (!member || member->state != MemberState::up) {
-    return refuse("failed", target + " is not a live member of the cluster");
-  }
-  std::optional<pid_t> init = jobs_->running_pid(request.job);
-  if (!init) return refuse("failed", "cannot find the processes of " + request.job + " here");
+  if (target == job.where) return refuse("failed", request.job + " already runs on " + target);
+  if (!member_is_up(target)) return refuse("failed", target + " is not a live member of the cluster");
 
-  // The progress file exists before the worker does, so the answer and the CLI's first
-  // poll already show the migration.
-  nlohmann::json progress = {{"target", target},     {"attempt", 0},
+  // The attempt is chosen here, so the answer names it and whoever asked follows exactly this
+  // migration (the job's spool may still show the previous one for a moment).
+  std::string spool = options_.jobs_root + "/" + request.job;
+  std::optional<CommitRecord> location = read_location(spool);
+  std::optional<uint64_t> next =
+      location ? next_attempt(*location, directory_entries(spool)) : std::nullopt;
+  if (!next) return refuse("failed", "cannot read the commit record of " + request.job);
+  if (request.attempt != 0 && request.attempt < *next) {
+    return refuse("failed", "attempt " + std::to_string(request.attempt) + " of " + request.job +
+                                " is stale: another migration of it came first");
+  }
+  uint64_t attempt = request.attempt != 0 ? request.attempt : *next;
+  nlohmann::json progress = {{"target", target},     {"attempt", attempt},
                              {"phase", "starting"},  {"round", 0},
                              {"bytes_sent", 0},      {"rate_bytes_per_s", 0},
                              {"outcome", api::kMigrationInProgress}, {"reason", ""},
                              {"updated_unix_ms", wall_clock_ms()}, {"worker_pid", getpid()}};
-  std::string progress_path = jobs_->migration_progress_path(request.job);
   std::string error;
+  if (job.where != node_id_) return relay_migration(caller, job, target, attempt, progress);
+
+  std::optional<pid_t> init = jobs_->running_pid(request.job);
+  if (!init) return refuse("failed", "cannot find the processes of " + request.job + " here");
+  // The progress file exists before the worker does, so the answer and the CLI's first
+  // poll already show the migration.
+  std::string progress_path = jobs_->migration_progress_path(request.job);
   if (!write_file_atomically(progress_path, progress.dump() + "\n", {0644, true, 0755}, error)) {
     return refuse("failed", error);
   }
@@ -665,14 +671,54 @@ api::JobResult Daemon::migrate_job(const api::Caller& caller,
                        node_id_, "--target", target, "--address",
                        session_->mesh_address_text(target), "--port",
                        std::to_string(kMigrationPort), "--init", std::to_string(*init),
-                       "--progress", progress_path, "--jobs-root", options_.jobs_root},
+                       "--attempt", std::to_string(attempt), "--progress", progress_path,
+                       "--jobs-root", options_.jobs_root},
                       -1, error)) {
     unlink(progress_path.c_str());
     return refuse("failed", error);
   }
-  log::info("moving " + request.job + " to " + target + " at the request of uid " +
-            std::to_string(caller.uid));
+  log::info("moving " + request.job + " to " + target + " (attempt " + std::to_string(attempt) +
+            ") at the request of uid " + std::to_string(caller.uid));
   return jobs_->get(request.job);
+}
+
+// A job that runs on another node is moved by that node: its migration port takes the
+// request (from root of a member) after the rights were checked here. The answer shows the
+// migration as starting; the job's spool shows its progress from then on, on every node.
+api::JobResult Daemon::relay_migration(const api::Caller& caller, const api::JobView& job,
+                                       const std::string& target, uint64_t attempt,
+                                       const nlohmann::json& progress) {
+  if (!member_is_up(job.where)) {
+    return api::JobResult{false, "failed", job.id + " runs on " + job.where + ", which is not up",
+                          {}};
+  }
+  std::string error;
+  if (!spawn_detached({CLUSTERLIVE_MIGRATE_PATH, "relay", "--address",
+                       session_->mesh_address_text(job.where), "--port",
+                       std::to_string(kMigrationPort), "--command", "migrate", "--job", job.id,
+                       "--target", target, "--attempt", std::to_string(attempt), "--jobs-root",
+                       options_.jobs_root},
+                      -1, error)) {
+    return api::JobResult{false, "failed", error, {}};
+  }
+  log::info("moving " + job.id + " to " + target + " (attempt " + std::to_string(attempt) +
+            "): asked of " + job.where + " for uid " + std::to_string(caller.uid));
+  api::JobResult answer{true, "", "", job};
+  api::MigrationView view;
+  view.target = target;
+  view.attempt = attempt;
+  view.phase = "starting";
+  view.outcome = api::kMigrationInProgress;
+  view.reason = "asked of " + job.where;
+  view.updated_unix_ms = progress.value("updated_unix_ms", int64_t{0});
+  answer.job.migration = view;
+  answer.job.state = api::kJobMigrating;
+  return answer;
+}
+
+bool Daemon::member_is_up(const std::string& node) const {
+  std::optional<MemberInfo> member = session_ ? session_->member(node) : std::nullopt;
+  return member && member->state == MemberState::up;
 }
 
 std::vector<api::NodeView> Daemon::nodes() {

@@ -6,6 +6,7 @@
 
 #include <chrono>
 #include <memory>
+#include <nlohmann/json.hpp>
 #include <optional>
 #include <string>
 
@@ -63,6 +64,11 @@ class Daemon final : public api::Backend {
                              const api::MigrateRequest& request) override;
 
  private:
+  api::JobResult relay_migration(const api::Caller& caller, const api::JobView& job,
+                                 const std::string& target, uint64_t attempt,
+                                 const nlohmann::json& progress);
+  /// `node` is a member of the cluster that is up now.
+  bool member_is_up(const std::string& node) const;
   TimeMs now() const;
   uint64_t wall_clock_ms() const;
   void choose_secret_at_start();

@@ -307,11 +307,12 @@ std::optional<pid_t> JobManager::local_pid(const std::string& id) {
 
 namespace {
 
-// The migration of a job this node coordinates, from the source worker's progress file. A
-// worker that is gone without an outcome leaves the migration undecided, not aborted: the job
-// may be frozen, and the daemon starts a recovery (clusterlive-migrate recover) that decides
-// by the commit record and writes the outcome here. Until then it shows as being recovered.
-std::optional<api::MigrationView> read_migration(const std::string& path) {
+// A job's migration from a progress file: this node's own (`local`: the migration this node
+// coordinates) or the copy in the job's spool (any node's). On the local one, a worker that is
+// gone without an outcome leaves the migration undecided, not aborted: the job may be frozen,
+// and the daemon starts a recovery (clusterlive-migrate recover) that decides by the commit
+// record and writes the outcome. Until then it shows as being recovered.
+std::optional<api::MigrationView> read_migration(const std::string& path, bool local) {
   ReadResult text = read_file_bounded(path, kMaxSmallFileBytes);
   if (text.status != ReadStatus::ok) return std::nullopt;
   try {
@@ -328,13 +329,22 @@ std::optional<api::MigrationView> read_migration(const std::string& path) {
     view.reason = json.at("reason").get<std::string>();
     view.updated_unix_ms = json.at("updated_unix_ms").get<int64_t>();
     pid_t worker = json.value("worker_pid", 0);
-    if (!view.ended() && (worker <= 0 || kill(worker, 0) != 0)) {
+    if (local && !view.ended() && (worker <= 0 || kill(worker, 0) != 0)) {
       view.reason = "recovering: the migration worker died";
     }
     return view;
   } catch (const nlohmann::json::exception&) {
     return std::nullopt;
   }
+}
+
+// The newer of two views of a job's migrations: attempts only grow. On a tie, this node's own
+// file, whose worker's liveness was checked.
+std::optional<api::MigrationView> newer_migration(std::optional<api::MigrationView> local,
+                                                  std::optional<api::MigrationView> shared) {
+  if (!local) return shared;
+  if (!shared || shared->attempt <= local->attempt) return local;
+  return shared;
 }
 
 // Moves the job made, from the spool's `moves` history (one line per committed move).
@@ -364,7 +374,9 @@ std::optional<api::JobView> JobManager::load(const std::string& id) {
   } catch (const nlohmann::json::exception&) {
     return std::nullopt;  // not a job we can show (a torn or foreign file)
   }
-  job.migration = read_migration(migration_progress_path(id));
+  job.migration =
+      newer_migration(read_migration(migration_progress_path(id), true),
+                      read_migration(job.spool + "/" + std::string(kSpoolMigrationFile), false));
   job.migrations = count_moves(job.spool);
   job.locked = access((job.spool + "/" + std::string(kJobLockedFile)).c_str(), F_OK) == 0;
   auto end_text = read_small(job.spool + "/end");

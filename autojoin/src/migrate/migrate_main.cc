@@ -4,13 +4,15 @@
 //                              --init PID --progress FILE
 //   clusterlive-migrate target --node SELF --pid-dir DIR   (the connection on fd 3)
 //   clusterlive-migrate recover --job ID --node SELF --init PID --progress FILE
-//   clusterlive-migrate relay --address ADDR --port P --command kill --job ID
+//   clusterlive-migrate relay --address ADDR --port P --command kill|migrate --job ID
+//                             [--target NODE --attempt N --jobs-root R]
 #include <CLI/CLI.hpp>
 #include <csignal>
 
 #include "migrate/migration_recovery.h"
 #include "migrate/migration_source.h"
 #include "migrate/migration_target.h"
+#include "migrate/relay.h"
 
 int main(int argc, char** argv) {
   CLI::App app{"clusterlive-migrate: one side of a job's migration (started by clusterlived)"};
@@ -23,6 +25,7 @@ int main(int argc, char** argv) {
   source_command->add_option("--address", source.target_address)->required();
   source_command->add_option("--port", source.port)->required();
   source_command->add_option("--init", source.init)->required();
+  source_command->add_option("--attempt", source.attempt);
   source_command->add_option("--progress", source.progress_path)->required();
   source_command->add_option("--jobs-root", source.jobs_root);
   source_command->add_option("--work-root", source.work_root);
@@ -45,14 +48,18 @@ int main(int argc, char** argv) {
   recover_command->add_option("--jobs-root", recovery.jobs_root);
   recover_command->add_option("--work-root", recovery.work_root);
 
-  std::string relay_address, relay_command, relay_job;
+  std::string relay_address, relay_jobs_root = "/cluster/jobs";
+  clusterlive::RelayRequest relay;
   uint16_t relay_port = 0;
   CLI::App* relay_command_app =
-      app.add_subcommand("relay", "ask the node that runs a job to kill it");
+      app.add_subcommand("relay", "ask the node that runs a job to kill or move it");
   relay_command_app->add_option("--address", relay_address)->required();
   relay_command_app->add_option("--port", relay_port)->required();
-  relay_command_app->add_option("--command", relay_command)->required();
-  relay_command_app->add_option("--job", relay_job)->required();
+  relay_command_app->add_option("--command", relay.command)->required();
+  relay_command_app->add_option("--job", relay.job)->required();
+  relay_command_app->add_option("--target", relay.target);
+  relay_command_app->add_option("--attempt", relay.attempt);
+  relay_command_app->add_option("--jobs-root", relay_jobs_root);
   CLI11_PARSE(app, argc, argv);
   if (*source_command) return clusterlive::run_migration_source(source);
   if (*recover_command) {
@@ -64,12 +71,7 @@ int main(int argc, char** argv) {
     return clusterlive::run_migration_recovery(recovery);
   }
   if (*relay_command_app) {
-    std::string error =
-        clusterlive::relay_request(relay_address, relay_port, relay_command, relay_job);
-    if (error.empty()) return 0;
-    std::cerr << "clusterlive-migrate: " << relay_command << " " << relay_job << " on "
-              << relay_address << ": " << error << "\n";
-    return 1;
+    return clusterlive::run_relay(relay_address, relay_port, relay, relay_jobs_root);
   }
   return clusterlive::run_migration_target(target);
 }

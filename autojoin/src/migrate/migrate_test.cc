@@ -13,6 +13,7 @@
 #include "migrate/job_inspection.h"
 #include "migrate/migration_target.h"
 #include "migrate/peer_link.h"
+#include "migrate/relay.h"
 #include "sys/test_temp_dir.h"
 
 namespace clusterlive {
@@ -232,6 +233,36 @@ TEST(MigrationTarget, RefusesAConnectionThatIsNotTcpFromAPrivilegedPort) {
       },
       dir.path());
   EXPECT_EQ(code, 1);
+}
+
+TEST(Relay, RequestsRoundTripAndMalformedOnesAreRefused) {
+  RelayRequest migrate{"migrate", "j-3f9a0c12", "node-c10003", 4};
+  std::optional<RelayRequest> back = relay_from_json(relay_to_json(migrate));
+  ASSERT_TRUE(back);
+  EXPECT_EQ(back->target, "node-c10003");
+  EXPECT_EQ(back->attempt, 4u);
+  EXPECT_TRUE(relay_from_json({{"command", "kill"}, {"job", "j-3f9a0c12"}}));
+  for (const nlohmann::json& bad : {
+           nlohmann::json::array(),
+           nlohmann::json{{"command", "reboot"}, {"job", "j-3f9a0c12"}},
+           nlohmann::json{{"command", "kill"}, {"job", "../etc"}},
+           nlohmann::json{{"command", "migrate"}, {"job", "j-3f9a0c12"}, {"target", "x"}},
+           nlohmann::json{{"command", "migrate"}, {"job", "j-3f9a0c12"}, {"target", ""},
+                          {"attempt", 1}},
+           nlohmann::json{{"command", "migrate"}, {"job", "j-3f9a0c12"}, {"target", "x"},
+                          {"attempt", -1}},
+       }) {
+    EXPECT_FALSE(relay_from_json(bad)) << bad.dump();
+  }
+}
+
+TEST(Relay, ARefusedMigrationShowsAsAbortedWithTheReason) {
+  nlohmann::json view =
+      refused_migration_progress({"migrate", "j-3f9a0c12", "node-c10003", 4}, "locked", 99);
+  EXPECT_EQ(view.at("attempt"), 4);
+  EXPECT_EQ(view.at("outcome"), "aborted");
+  EXPECT_EQ(view.at("reason"), "locked");
+  EXPECT_EQ(view.at("target"), "node-c10003");
 }
 
 }  // namespace

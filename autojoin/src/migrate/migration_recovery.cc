@@ -19,6 +19,7 @@
 #include "migrate/job_inspection.h"
 #include "migrate/migration_progress.h"
 #include "migrate/peer_link.h"  // monotonic_ms
+#include "migrate/progress_file.h"
 #include "sys/file_io.h"
 
 namespace clusterlive {
@@ -166,10 +167,8 @@ void Recovery::write_progress() {
   progress_["updated_unix_ms"] = unix_ms();
   progress_["worker_pid"] = getpid();
   std::string error;
-  if (!write_file_atomically(options_.progress_path, progress_.dump() + "\n", {0644, true, 0755},
-                             error)) {
-    log(error);
-  }
+  publish_progress(options_.progress_path, spool_, progress_, error);
+  if (!error.empty()) log(error);
 }
 
 int Recovery::run() {

@@ -22,6 +22,7 @@
 #include "migrate/job_inspection.h"
 #include "migrate/migration_progress.h"
 #include "migrate/peer_link.h"
+#include "migrate/progress_file.h"
 #include "sys/file_io.h"
 
 namespace clusterlive {
@@ -98,11 +99,8 @@ void Source::write_progress() {
                              {"worker_pid", getpid()}};
   if (p.freeze_duration_ms) progress["freeze_ms"] = *p.freeze_duration_ms;
   std::string error;
-  if (!options_.progress_path.empty() &&
-      !write_file_atomically(options_.progress_path, progress.dump() + "\n", {0644, true, 0755},
-                             error)) {
-    log(error);
-  }
+  publish_progress(options_.progress_path, spool_, progress, error);
+  if (!error.empty()) log(error);
 }
 
 std::optional<nlohmann::json> Source::ask(const nlohmann::json& message, TimeMs timeout,
@@ -344,7 +342,19 @@ int Source::run() {
     write_progress();
     return 1;
   }
-  attempt_ = *attempt;
+  // The daemon (or the node that asked it) chose the attempt, so that whoever watches knows
+  // which migration is theirs. A lower one than the record allows is stale: another
+  // migration of the job got there first.
+  if (options_.attempt != 0 && options_.attempt < *attempt) {
+    attempt_ = options_.attempt;
+    outcome_ = MigrationOutcome::aborted;
+    reason_ = "attempt " + std::to_string(options_.attempt) + " of " + options_.job +
+              " is stale: another migration of it came first";
+    log(reason_);
+    write_progress();
+    return 1;
+  }
+  attempt_ = options_.attempt != 0 ? options_.attempt : *attempt;
   coordinator_.emplace(MigrationJob{options_.job, options_.node, options_.target, attempt_});
   mkdir(options_.work_root.c_str(), 0700);
   mkdir((options_.work_root + "/" + options_.job).c_str(), 0700);

@@ -19,6 +19,7 @@ struct SourceOptions {
   std::string target_address;  ///< its mesh address
   uint16_t port = 0;           ///< its migration port
   pid_t init = 0;              ///< the job's init, as this node numbers it
+  uint64_t attempt = 0;        ///< the attempt to make; 0: the next the job's record allows
   std::string jobs_root = "/cluster/jobs";
   std::string work_root = "/var/lib/clusterlive/migrations";
   std::string progress_path;  ///< JSON progress, rewritten at every step

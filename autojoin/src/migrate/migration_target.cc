@@ -29,6 +29,7 @@
 #include "migrate/criu_process.h"
 #include "migrate/job_inspection.h"
 #include "migrate/peer_link.h"
+#include "migrate/relay.h"
 #include "sys/file_io.h"
 
 namespace clusterlive {
@@ -94,9 +95,6 @@ class Target {
 
  private:
   bool accept_hello();
-  /// A request another node's daemon relays to the node that runs a job (kill, for now): it
-  /// checked the caller's rights; here it is asked of this node's daemon as root.
-  void relay(const nlohmann::json& request);
   void serve_messages();
   void handle(const nlohmann::json& message);
   void store_set(const nlohmann::json& message);
@@ -153,7 +151,8 @@ bool Target::accept_hello() {
   };
   if (!hello) return refuse(error);
   if (hello->contains("relay")) {
-    relay(hello->at("relay"));
+    // Not a migration: a request another node's daemon passes on (migrate/relay.h).
+    link_.send(serve_relay(hello->at("relay"), options_.api_socket), error);
     return false;
   }
   std::vector<std::string> paths;
@@ -203,28 +202,6 @@ bool Target::accept_hello() {
   participant_.emplace(job_, monotonic_ms());
   log("accepted from " + job_.source_node);
   return link_.send({{"ok", true}, {"facts", node_facts_to_json(facts)}}, error);
-}
-
-void Target::relay(const nlohmann::json& request) {
-  std::string command = request.value("command", "");
-  std::string job = request.value("job", "");
-  nlohmann::json answer = {{"ok", false}};
-  if (command != "kill" || !is_job_id(job)) {
-    answer["error"] = "unknown relay request";
-  } else {
-    api::Client daemon(options_.api_socket);
-    api::Reply<api::JobView> killed = daemon.kill_job(job);
-    if (killed.value) {
-      answer["ok"] = true;
-      std::cerr << "clusterlive-migrate: " << job << " killed at the request of another node\n";
-    } else {
-      answer["error"] = killed.call.status == api::CallStatus::answered
-                            ? killed.call.response.error.message
-                            : killed.call.message;
-    }
-  }
-  std::string error;
-  link_.send(answer, error);
 }
 
 void Target::reply(const nlohmann::json& message) {
@@ -537,19 +514,6 @@ int Target::run() {
 }
 
 }  // namespace
-
-std::string relay_request(const std::string& address, uint16_t port, const std::string& command,
-                          const std::string& job) {
-  std::string error;
-  std::optional<PeerLink> link =
-      PeerLink::connect_privileged(address, port, monotonic_ms() + kHelloTimeoutMs, error);
-  if (!link) return error;
-  if (!link->send({{"relay", {{"command", command}, {"job", job}}}}, error)) return error;
-  auto answer = link->receive(monotonic_ms() + kHelloTimeoutMs, error);
-  if (!answer) return error;
-  if (answer->value("ok", false)) return "";
-  return answer->value("error", "refused");
-}
 
 int run_migration_target(const TargetOptions& options) {
   // Stopping the daemon must not end a migration or the job it brings.

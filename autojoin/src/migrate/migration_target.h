@@ -21,11 +21,6 @@ struct TargetOptions {
   std::string api_socket = "/run/clusterlive/api.sock";       ///< this node's daemon, for relays
 };
 
-/// Asks the daemon of the node at [address]:port, over its migration port, to run `command`
-/// ("kill") on `job` there. Returns "" on success, else why not.
-std::string relay_request(const std::string& address, uint16_t port, const std::string& command,
-                          const std::string& job);
-
 /// Returns the process exit code: 0 when the job ran here to its end or the attempt was
 /// settled (discarded), 1 on a refusal or an error.
 int run_migration_target(const TargetOptions& options);
