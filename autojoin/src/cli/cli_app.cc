@@ -246,6 +246,10 @@ int run_cli(int argc, const char* const* argv, CliIo& io) {
   run->add_flag("-d,--detach", job_command.detach, "Print the job's id and return at once");
   run->add_option("--name", job_command.name, "Name the job (default: the command's name)")
       ->type_name("NAME");
+  run->add_option("--on", job_command.on,
+                  "Run it on NODE (or \"best\"): it starts here, its home, and moves there at "
+                  "once; if it cannot, it runs here and run says why")
+      ->type_name("NODE");
   std::vector<std::string> command_help;  // the command is cut off before parsing; for --help
   run->add_option("COMMAND", command_help,
                   "The command and its arguments, after \"--\" if it starts with \"-\"")
@@ -312,6 +316,13 @@ int run_cli(int argc, const char* const* argv, CliIo& io) {
       if (!why.empty()) {
         io.err << "clusterlive: \"" << terminal_safe(job_command.job_id) << "\" is " << why << "\n";
         return sub == wait ? kExitRunFailed : kExitUsage;
+      }
+    }
+    if (sub == run && !job_command.on.empty()) {
+      std::string why = api::check_migrate_target(job_command.on);
+      if (!why.empty()) {
+        io.err << "clusterlive: \"" << terminal_safe(job_command.on) << "\" is " << why << "\n";
+        return kExitRunFailed;
       }
     }
     if (sub == migrate) {

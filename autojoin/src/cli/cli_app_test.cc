@@ -799,6 +799,37 @@ TEST_F(CliJobTest, MigrateWaitsShowingTheProgress) {
       << detail.out;
 }
 
+TEST_F(CliJobTest, RunOnANodeStartsHereThenMovesTheJobThere) {
+  // The job shows no memory until its shim wrote its pid: run waits for that before it asks.
+  backend_.on_job_call = [&](FakeBackend& b) {
+    api::JobView* job = b.find("j-0badcafe");
+    if (b.job_calls == 2) job->rss_kib = 900;
+    if (b.job_calls == 4) conclude(*job, api::kMigrationCommitted);
+  };
+  Outcome r = call({"run", "-d", "--on", "node-c10003", "make"});
+  EXPECT_EQ(r.code, kExitOk) << r.err;
+  EXPECT_EQ(r.out, "j-0badcafe\n");  // the id only: the move is told on stderr
+  EXPECT_EQ(r.err,
+            "j-0badcafe: starting\n"
+            "j-0badcafe moved to node-c10003 (frozen 1.23 s, 0 B sent)\n");
+  ASSERT_EQ(backend_.migrations.size(), 1u);
+  EXPECT_EQ(backend_.migrations[0].second.job, "j-0badcafe");
+  EXPECT_EQ(backend_.migrations[0].second.target, "node-c10003");
+}
+
+TEST_F(CliJobTest, RunOnANodeThatRefusesRunsHereAndSaysWhy) {
+  backend_.next_job.rss_kib = 900;
+  backend_.migrate_error =
+      api::JobResult{false, "failed", "node-c10003 is not a live member of the cluster", {}};
+  Outcome r = call({"run", "-d", "--on", "node-c10003", "make"});
+  EXPECT_EQ(r.code, kExitOk) << r.err;
+  EXPECT_EQ(r.out, "j-0badcafe\n");
+  EXPECT_NE(r.err.find("node-c10003 is not a live member of the cluster"), std::string::npos)
+      << r.err;
+  EXPECT_NE(r.err.find("j-0badcafe runs on node-3a9f01 instead"), std::string::npos) << r.err;
+  EXPECT_EQ(call({"run", "--on", "no such node", "make"}).code, kExitRunFailed);
+}
+
 TEST_F(CliJobTest, MigrateHomeJson) {
   api::JobView& job = backend_.job_views[0];
   backend_.on_job_call = [&](FakeBackend& b) {

@@ -3,6 +3,7 @@
 #include <poll.h>
 #include <signal.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <chrono>
 #include <cstddef>
@@ -252,6 +253,35 @@ int job_exit(const api::JobView& job, CliIo& io) {
   return exit_code_for_job(job);
 }
 
+// run --on NODE: the job starts here, its home, and moves to NODE at once (a migration needs
+// its processes running: their first moments are here). If it cannot move, it runs here and
+// the user is told why; the run goes on either way. Progress and the outcome go to stderr
+// (stdout is the job's output, or its id).
+void move_to_requested_node(const std::string& node, api::Client& client,
+                            const api::JobView& started, CliIo& io) {
+  // The daemon knows the job's processes once its shim has written their pid: until then
+  // the job shows no memory.
+  const auto give_up = std::chrono::steady_clock::now() + std::chrono::seconds(10);
+  api::JobView job = started;
+  while (!job.ended() && job.rss_kib == 0 && std::chrono::steady_clock::now() < give_up) {
+    poll(nullptr, 0, std::min(io.poll_interval_ms, 200));
+    api::Reply<api::JobView> reply = client.job(job.id);
+    if (!reply.value) break;
+    job = std::move(*reply.value);
+  }
+  if (job.ended()) return;  // nothing left to move: run shows how it ended
+  JobCommand migrate;
+  migrate.kind = JobCommand::Kind::migrate;
+  migrate.job_id = job.id;
+  migrate.target = node;
+  CliIo to_stderr{io.in, io.err, io.err, io.in_fd, io.euid, {}, io.cwd, io.poll_interval_ms,
+                  io.now_unix_ms};
+  if (migrate_command(migrate, client, to_stderr) != kExitOk) {
+    io.err << "clusterlive: " << terminal_safe(job.id) << " runs on " << terminal_safe(job.where)
+           << " instead\n";
+  }
+}
+
 int run_command(const JobCommand& command, api::Client& client, CliIo& io) {
   if (command.as_json && !command.detach) {
     io.err << "clusterlive: run --json needs --detach (in the foreground, the job's output is "
@@ -283,6 +313,7 @@ int run_command(const JobCommand& command, api::Client& client, CliIo& io) {
     report_failed_call(started.call, "run", command.as_json, io);
     return kExitRunFailed;
   }
+  if (!command.on.empty()) move_to_requested_node(command.on, client, *started.value, io);
   if (command.detach) {
     if (command.as_json) {
       print_json(io.out, started.call.response.result);
@@ -354,7 +385,7 @@ SplitCommandLine split_run_command(const std::vector<std::string>& args) {
       return split;
     }
     if (arg == "--") break;  // before the subcommand: CLI11 will refuse it
-    if (arg == "--socket" || (in_run && arg == "--name")) {
+    if (arg == "--socket" || (in_run && (arg == "--name" || arg == "--on"))) {
       i += 2;
       continue;
     }

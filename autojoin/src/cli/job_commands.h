@@ -87,6 +87,7 @@ struct JobCommand {
   std::vector<std::string> argv;  ///< run: the command
   std::string name;               ///< run --name
   bool detach = false;            ///< run -d
+  std::string on;                 ///< run --on: a node id or "best" to move the job to at once
   bool follow = false;            ///< logs -f
 };
 
