@@ -63,6 +63,7 @@ killing_the_source_daemon_does_not_stop_a_migration() {
 killing_the_migration_worker_at() {
 	local request="$1" when="$2" marker="workerkill-$1-$RANDOM" id trial json
 	install_fault_criu 1 || return 1
+	disarm_faults || return 1
 	id="$(start_counter "$marker")" || return 1
 	for trial in $(seq 1 "$TRIALS"); do
 		arm_fault 1 "$request" "$when" || return 1

@@ -75,5 +75,7 @@ if [ -n "$at" ] && [ "$1" = "$at" ]; then
 fi
 exec /usr/sbin/criu "$@"'
 install_fault_criu() { on "$1" bash -c "echo $(base64 -w0 <<<"$FAULT_CRIU") | base64 -d >/usr/local/sbin/criu && chmod +x /usr/local/sbin/criu"; }
+# Usage: disarm_faults   no CRIU request pauses on any node (also after a case that failed).
+disarm_faults() { local k; for k in $(seq 1 "$NODES"); do on "$k" rm -f /tmp/fault.at /tmp/fault.reached /tmp/fault.go; done; }
 # Usage: arm_fault K CRIU-REQUEST before|after   the next such request on node K pauses.
 arm_fault() { on "$1" bash -c "rm -f /tmp/fault.*; echo $3 >/tmp/fault.when; echo $2 >/tmp/fault.at"; }

@@ -12,6 +12,7 @@
 
 #include "core/decimal.h"
 #include "core/proc_parsers.h"
+#include "sys/file_build_id.h"
 #include "sys/file_io.h"
 
 extern char** environ;
@@ -215,7 +216,11 @@ NodeFacts gather_node_facts(const std::string& node, const std::vector<std::stri
     struct stat st {};
     if (stat(path.c_str(), &st) == 0) {
       file.exists = true;
-      if (S_ISREG(st.st_mode)) file.size = static_cast<uint64_t>(st.st_size);
+      if (S_ISREG(st.st_mode)) {
+        file.size = static_cast<uint64_t>(st.st_size);
+        // Reads only the ELF headers and notes: a few hundred bytes, even of a huge file.
+        file.build_id = read_file_build_id(path);
+      }
     }
     facts.files[path] = file;
   }

@@ -41,9 +41,9 @@ std::vector<pid_t> processes_using_directory(const std::string& dir);
 std::optional<JobSnapshot> snapshot_job(pid_t init, const std::string& name,
                                         const std::string& spool_dir, std::string& error);
 
-/// This node's facts: CPU flags, MemAvailable, each of `paths` (stat; build-ids are not read
-/// yet, so both sides report none), and which of `criu_features` its CRIU offers (asked of
-/// `criu check --feature NAME`, one by one).
+/// This node's facts: CPU flags, MemAvailable, each of `paths` (stat, and the ELF build-id
+/// of a regular file: "" for one that is not ELF or has none), and which of `criu_features`
+/// its CRIU offers (asked of `criu check --feature NAME`, one by one).
 NodeFacts gather_node_facts(const std::string& node, const std::vector<std::string>& paths,
                             const std::vector<std::string>& criu_features);
 

@@ -8,6 +8,7 @@
 
 #include <fstream>
 
+#include "core/hex.h"
 #include "migrate/commit_records.h"
 #include "migrate/criu_process.h"
 #include "migrate/job_inspection.h"
@@ -149,6 +150,16 @@ TEST(NodeFacts, ReportsFilesAsTheyAre) {
   EXPECT_FALSE(facts.files.at(dir.path() + "/none").exists);
   EXPECT_FALSE(facts.cpu_flags.empty());
   EXPECT_GT(facts.available_bytes, 0u);
+}
+
+TEST(NodeFacts, ReportsTheBuildIdOfAnElfFile) {
+  NodeFacts facts = gather_node_facts("me", {"/proc/self/exe"}, {});
+  const FileFacts& exe = facts.files.at("/proc/self/exe");
+  EXPECT_TRUE(exe.exists);
+  EXPECT_GT(exe.size, 0u);
+  if (exe.build_id.empty()) GTEST_SKIP() << "this test program was linked without a build-id";
+  EXPECT_EQ(exe.build_id.size(), 40u);  // ld's default: a SHA-1
+  EXPECT_TRUE(is_lower_hex(exe.build_id)) << exe.build_id;
 }
 
 TEST(JobInspection, FindsTheProcessesOfAPidNamespaceOnly) {
