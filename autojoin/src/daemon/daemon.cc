@@ -717,6 +717,7 @@ api::JobResult Daemon::relay_migration(const api::Caller& caller, const api::Job
 }
 
 bool Daemon::member_is_up(const std::string& node) const {
+  if (node == node_id_) return session_ != nullptr;  // this node: never in its own table
   std::optional<MemberInfo> member = session_ ? session_->member(node) : std::nullopt;
   return member && member->state == MemberState::up;
 }

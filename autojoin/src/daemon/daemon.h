@@ -67,7 +67,7 @@ class Daemon final : public api::Backend {
   api::JobResult relay_migration(const api::Caller& caller, const api::JobView& job,
                                  const std::string& target, uint64_t attempt,
                                  const nlohmann::json& progress);
-  /// `node` is a member of the cluster that is up now.
+  /// `node` is this node, or a member of the cluster that is up now.
   bool member_is_up(const std::string& node) const;
   TimeMs now() const;
   uint64_t wall_clock_ms() const;
