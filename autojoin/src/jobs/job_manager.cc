@@ -26,6 +26,14 @@
 namespace clusterlive {
 namespace {
 
+// A job with no pid here yet is taken for starting (or arriving by a migration) this long
+// after it was started (or its migration was last heard of), in ms; then for lost.
+constexpr int64_t kArrivalGraceMs = 10'000;
+
+}  // namespace
+
+namespace {
+
 constexpr size_t kMaxJobFileBytes = 256 * 1024;  // job.json: argv is capped by the API
 constexpr size_t kMaxSmallFileBytes = 4096;      // end, location, pid files
 constexpr size_t kMaxMovesFileBytes = 1024 * 1024;  // a line per move: ~15000 moves
@@ -403,9 +411,14 @@ std::optional<api::JobView> JobManager::load(const std::string& id) {
   if (*where != options_.node_id) return job;
   std::optional<pid_t> pid = local_pid(id);
   if (!pid) {
-    // Started a moment ago (the shim has not written the pid yet), or gone with a reboot.
-    bool starting = wall_clock_ms() - job.started_unix_ms < 10'000;
-    if (!starting) job.state = "lost";
+    // Started a moment ago (the shim has not written the pid yet), just moved here (the record
+    // names this node from the commit on; the target's worker writes the pid as it resumes
+    // the job a moment later), or gone with a reboot.
+    int64_t now = wall_clock_ms();
+    bool starting = now - job.started_unix_ms < kArrivalGraceMs;
+    bool arriving = job.migration && job.migration->target == options_.node_id &&
+                    now - job.migration->updated_unix_ms < kArrivalGraceMs;
+    if (!starting && !arriving) job.state = "lost";
     return job;
   }
   ProcessStat stat = tree_stat(*pid);

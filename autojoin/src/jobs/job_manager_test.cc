@@ -16,11 +16,18 @@
 
 #include "sys/file_io.h"
 #include "sys/test_temp_dir.h"
+#include <nlohmann/json.hpp>
 
 namespace clusterlive {
 namespace {
 
 constexpr uid_t kNobody = 65534;
+
+int64_t now_unix_ms() {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(
+             std::chrono::system_clock::now().time_since_epoch())
+      .count();
+}
 
 // Whether this process may make PID namespaces (not in every container or build root).
 bool can_make_pid_namespaces() {
@@ -245,6 +252,27 @@ TEST_F(JobManagerTest, ListsJobsNewestFirstAndSkipsJunk) {
   EXPECT_EQ(jobs[1].id, first);
   EXPECT_EQ(manager_->get("j-deadbeef").error_code, "not_found");
   EXPECT_EQ(manager_->get("../../etc").error_code, "not_found");
+}
+
+// The record names this node from the commit on; the pid follows when the target's worker
+// resumes the job. Meanwhile the job is arriving, not lost.
+TEST_F(JobManagerTest, AJobJustMovedHereIsRunningBeforeItsPidIsWritten) {
+  const std::string spool = "cluster/jobs/j-0badcafe/";
+  temp_.write(spool + "job.json",
+              R"({"name":"n","owner_uid":0,"owner":"root","home":"node-c10002","argv":["x"],)"
+              R"("started_unix_ms":1000})");
+  temp_.write(spool + "location", "node-c10001 3\n");
+  auto migration = [&](int64_t updated) {
+    nlohmann::json view = {{"target", "node-c10001"}, {"attempt", 3}, {"phase", "commit"},
+                           {"round", 1}, {"bytes_sent", 0}, {"rate_bytes_per_s", 0},
+                           {"outcome", "in_progress"}, {"reason", ""},
+                           {"updated_unix_ms", updated}};
+    temp_.write(spool + "migration.json", view.dump());
+  };
+  migration(now_unix_ms());
+  EXPECT_EQ(manager_->get("j-0badcafe").job.state, api::kJobMigrating);
+  migration(now_unix_ms() - 60'000);  // long gone: no copy here after all
+  EXPECT_EQ(manager_->get("j-0badcafe").job.state, api::kJobLost);
 }
 
 TEST_F(JobManagerTest, NoSharedDirectoryMeansNoJob) {
