@@ -10,24 +10,10 @@
 #include <vector>
 
 #include "core/elf_build_id.h"
+#include "sys/fd_guard.h"
 
 namespace clusterlive {
 namespace {
-
-// Closes the descriptor at the end of the scope.
-class FileDescriptor {
- public:
-  explicit FileDescriptor(int fd) : fd_(fd) {}
-  FileDescriptor(const FileDescriptor&) = delete;
-  FileDescriptor& operator=(const FileDescriptor&) = delete;
-  ~FileDescriptor() {
-    if (fd_ >= 0) ::close(fd_);
-  }
-  int get() const { return fd_; }
-
- private:
-  int fd_;
-};
 
 // Reads exactly `size` bytes at `offset`; false at the end of the file or on an error.
 bool pread_exactly(int fd, uint64_t offset, size_t size, std::vector<uint8_t>& out) {
@@ -49,7 +35,7 @@ bool pread_exactly(int fd, uint64_t offset, size_t size, std::vector<uint8_t>& o
 std::string read_file_build_id(const std::string& path) {
   // O_NONBLOCK: if the path was swapped for a FIFO since the caller looked, opening it must
   // not wait for a writer. It has no effect on the reads of a regular file.
-  FileDescriptor file(::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK));
+  FdGuard file(::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK));
   if (file.get() < 0) return "";
   struct stat st {};
   if (::fstat(file.get(), &st) != 0 || !S_ISREG(st.st_mode)) return "";

@@ -7,30 +7,10 @@
 #include <cerrno>
 #include <cstring>
 
+#include "sys/fd_guard.h"
+
 namespace clusterlive {
 namespace {
-
-// Closes an fd when it goes out of scope, unless released.
-class FdGuard {
- public:
-  explicit FdGuard(int fd) : fd_(fd) {}
-  FdGuard(const FdGuard&) = delete;
-  FdGuard& operator=(const FdGuard&) = delete;
-  ~FdGuard() {
-    if (fd_ >= 0) ::close(fd_);
-  }
-  int get() const { return fd_; }
-  /// Closes now and returns close()'s errno (0 if it succeeded).
-  int close_now() {
-    if (fd_ < 0) return 0;
-    int result = ::close(fd_) == 0 ? 0 : errno;
-    fd_ = -1;
-    return result;
-  }
-
- private:
-  int fd_;
-};
 
 std::string parent_directory(const std::string& path) {
   size_t slash = path.rfind('/');
