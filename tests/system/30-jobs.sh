@@ -3,8 +3,8 @@
 # mounted (such a job could never move); once the node serves and mounts its own /cluster (a
 # lone node is its own storage node), a job runs as the init of its own PID namespace, as its
 # caller, with its output in the spool; run in the foreground streams that output and returns
-# the job's exit status; -d, ps, kill, wait and logs do what they say; a restart of
-# clusterlived leaves running jobs alone.
+# the job's exit status, at the normal priority (the daemon runs real-time); -d, ps, kill,
+# wait and logs do what they say; a restart of clusterlived leaves running jobs alone.
 . "$(dirname "$0")/common.sh"
 require_qemu
 cluster_up 1 --iso "$TEST_ISO"
@@ -54,6 +54,15 @@ foreground_run_streams_output_and_returns_the_status() {
 	check "stderr goes to stderr (got: $out)" [ "$out" = to-stderr ]
 }
 
+# Fields 19 and 41 of /proc/PID/stat: nice and scheduling policy (0 SCHED_OTHER, 2 SCHED_RR).
+the_daemon_runs_real_time_and_jobs_do_not() {
+	local daemon job
+	daemon="$(on 1 bash -c 'awk "{ print \$19, \$41 }" /proc/$(systemctl show -p MainPID --value clusterlived)/stat')"
+	check "clusterlived runs SCHED_RR, so it answers probes while jobs fill the CPU (got nice, policy: $daemon)" [ "${daemon#* }" = 2 ] || return 1
+	job="$(as_user clusterlive run -- awk '{ print $19, $41 }' /proc/self/stat 2>/dev/null)"
+	check "a job runs at nice 0, SCHED_OTHER (got: $job)" [ "$job" = "0 0" ]
+}
+
 detached_job_is_listed_killed_and_waited_for() {
 	local id json rc=0 out
 	id="$(as_user clusterlive run -d --name sleeper -- sleep 600)" || return 1
@@ -93,6 +102,7 @@ interrupting_a_foreground_run_kills_the_job() {
 run_test "no shared /cluster: run refuses and starts nothing" no_shared_storage_no_job
 run_test "the storage comes back once its helper works" storage_comes_back_once_the_helper_works
 run_test "a foreground run streams the output and returns the status" foreground_run_streams_output_and_returns_the_status
+run_test "the daemon runs real-time, a job at the normal priority" the_daemon_runs_real_time_and_jobs_do_not
 run_test "a detached job is listed, killed and waited for" detached_job_is_listed_killed_and_waited_for
 run_test "logs show a job's output" logs_show_a_jobs_output
 run_test "interrupting a foreground run kills the job" interrupting_a_foreground_run_kills_the_job

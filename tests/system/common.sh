@@ -17,10 +17,20 @@ export VCLUSTER_NAME="t-$TEST_NAME"
 export VCLUSTER_STATE="/var/tmp/clusterlive-vcluster/$VCLUSTER_NAME"
 
 CASES_FAILED=0
+# The last lines of each failed case, shown again by `finish`: a CI log is often cut to the
+# lines around a test's FAIL, long after the case that failed.
+FAILED_CASES_ENDS=""
+CASE_LOG=""
 CASES_PASSED=0
 POLL_INTERVAL_S=3
 
-log() { printf '[%s %s] %s\n' "$(date +%T)" "$TEST_NAME" "$*"; }
+# Also into the running case's own log (CASE_LOG), whose end `finish` shows again.
+log() {
+	local line
+	line="$(printf '[%s %s] %s' "$(date +%T)" "$TEST_NAME" "$*")"
+	printf '%s\n' "$line"
+	[ -z "${CASE_LOG:-}" ] || printf '%s\n' "$line" >>"$CASE_LOG"
+}
 skip() { log "SKIP: $*"; exit 77; }
 hard_error() { log "HARD ERROR: $*"; exit 99; }
 
@@ -41,14 +51,20 @@ run_test() {
 	local name="$1"
 	shift
 	log "case: $name"
+	CASE_LOG="$(mktemp)"
 	if ("$@"); then
 		CASES_PASSED=$((CASES_PASSED + 1))
 		log "ok: $name"
 	else
 		CASES_FAILED=$((CASES_FAILED + 1))
 		log "FAIL: $name"
+		FAILED_CASES_ENDS+="$(tail -n 12 "$CASE_LOG")"$'\n'
+		rm -f "$CASE_LOG"
+		CASE_LOG=""
 		dump_cluster_state
 	fi
+	rm -f "$CASE_LOG"
+	CASE_LOG=""
 }
 
 # After a failed case: what every running node thinks, in the test's own output (a CI log
@@ -66,6 +82,10 @@ dump_cluster_state() {
 }
 
 finish() {
+	if [ "$CASES_FAILED" -gt 0 ]; then
+		log "the failed cases again, their last lines:"
+		printf '%s' "$FAILED_CASES_ENDS"
+	fi
 	log "$CASES_PASSED passed, $CASES_FAILED failed"
 	[ "$CASES_FAILED" -eq 0 ] || exit 1
 	exit 0

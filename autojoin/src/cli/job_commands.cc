@@ -16,6 +16,7 @@
 #include "cli/file_follower.h"
 #include "cli/format.h"
 #include "cli/migrate_command.h"
+#include "sys/wall_clock.h"
 
 namespace clusterlive::cli {
 namespace {
@@ -67,9 +68,7 @@ int own_failure(Kind kind, int code) {
 
 int64_t now_unix_ms(const CliIo& io) {
   if (io.now_unix_ms != 0) return io.now_unix_ms;
-  return std::chrono::duration_cast<std::chrono::milliseconds>(
-             std::chrono::system_clock::now().time_since_epoch())
-      .count();
+  return unix_time_ms();
 }
 
 /// The exit code for a file that could not be read.

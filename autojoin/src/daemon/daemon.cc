@@ -32,6 +32,7 @@
 #include "sys/file_io.h"
 #include "sys/key_files.h"
 #include "sys/proc_stats.h"
+#include "sys/wall_clock.h"
 
 namespace clusterlive {
 namespace {
@@ -155,9 +156,7 @@ TimeMs Daemon::now() const {
 }
 
 uint64_t Daemon::wall_clock_ms() const {
-  return static_cast<uint64_t>(std::chrono::duration_cast<std::chrono::milliseconds>(
-                                   std::chrono::system_clock::now().time_since_epoch())
-                                   .count());
+  return static_cast<uint64_t>(unix_time_ms());
 }
 
 int Daemon::run() {

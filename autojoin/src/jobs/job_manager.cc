@@ -10,7 +10,6 @@
 
 #include <algorithm>
 #include <cerrno>
-#include <chrono>
 #include <csignal>
 #include <deque>
 #include <nlohmann/json.hpp>
@@ -22,6 +21,7 @@
 #include "core/proc_parsers.h"
 #include "jobs/job_shim.h"
 #include "sys/file_io.h"
+#include "sys/wall_clock.h"
 
 namespace clusterlive {
 namespace {
@@ -45,12 +45,6 @@ api::JobResult failure(const std::string& code, const std::string& message) {
   result.error_code = code;
   result.error = message;
   return result;
-}
-
-int64_t wall_clock_ms() {
-  return std::chrono::duration_cast<std::chrono::milliseconds>(
-             std::chrono::system_clock::now().time_since_epoch())
-      .count();
 }
 
 std::string user_name(uid_t uid) {
@@ -196,7 +190,7 @@ api::JobResult JobManager::run(const api::Caller& caller, const api::RunRequest&
   job.owner = user_name(caller.uid);
   job.home = options_.node_id;
   job.argv = request.argv;
-  job.started_unix_ms = wall_clock_ms();
+  job.started_unix_ms = unix_time_ms();
 
   nlohmann::json meta = {{"id", job.id},       {"name", job.name},
                          {"owner_uid", job.owner_uid}, {"owner", job.owner},
@@ -414,7 +408,7 @@ std::optional<api::JobView> JobManager::load(const std::string& id) {
     // Started a moment ago (the shim has not written the pid yet), just moved here (the record
     // names this node from the commit on; the target's worker writes the pid as it resumes
     // the job a moment later), or gone with a reboot.
-    int64_t now = wall_clock_ms();
+    int64_t now = unix_time_ms();
     bool starting = now - job.started_unix_ms < kArrivalGraceMs;
     bool arriving = job.migration && job.migration->target == options_.node_id &&
                     now - job.migration->updated_unix_ms < kArrivalGraceMs;

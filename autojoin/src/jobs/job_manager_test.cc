@@ -4,6 +4,7 @@
 
 #include <fcntl.h>
 #include <sched.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
@@ -11,6 +12,7 @@
 
 #include <chrono>
 #include <csignal>
+#include <cstring>
 #include <gtest/gtest.h>
 #include <thread>
 
@@ -204,6 +206,25 @@ TEST_F(JobManagerTest, AJobInheritsNoSignalStateAndNoStrayFds) {
   EXPECT_EQ(spool_file(ended, "stdout"),
             "SigBlk:\t0000000000000000\nSigIgn:\t0000000000000000\n0\n1\n2\n3\n")
       << "fd 3 is ls's own directory";
+}
+
+// The daemon runs real-time (its unit); a job started from there still runs at the normal
+// policy and nice 0, even if the reset at fork were forgotten.
+TEST_F(JobManagerTest, AJobRunsAtTheNormalPolicyAndPriorityNotTheDaemons) {
+  struct sched_param realtime{};
+  realtime.sched_priority = 1;
+  ASSERT_EQ(sched_setscheduler(0, SCHED_RR, &realtime), 0) << std::strerror(errno);
+  ASSERT_EQ(setpriority(PRIO_PROCESS, 0, -5), 0) << std::strerror(errno);
+  // Fields 19 and 41 of /proc/PID/stat: nice and scheduling policy (0: SCHED_OTHER).
+  api::JobResult started = manager_->run(
+      {kNobody, kNobody, 1}, request({"awk", "{ print $19, $41 }", "/proc/self/stat"}));
+  struct sched_param normal{};
+  sched_setscheduler(0, SCHED_OTHER, &normal);
+  setpriority(PRIO_PROCESS, 0, 0);
+  ASSERT_TRUE(started.ok) << started.error;
+  api::JobView ended = wait_for_end(started.job.id);
+  EXPECT_EQ(ended.exit_code, 0) << spool_file(ended, "stderr");
+  EXPECT_EQ(spool_file(ended, "stdout"), "0 0\n");
 }
 
 TEST_F(JobManagerTest, RefusesASpoolOthersCouldTamperWith) {

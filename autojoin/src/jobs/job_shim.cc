@@ -6,6 +6,7 @@
 #include <pwd.h>
 #include <sched.h>
 #include <sys/prctl.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
@@ -139,12 +140,24 @@ void forward_signal(int signal) {
 [[noreturn]] void run_job_init(const ShimOptions& options, const std::vector<std::string>& env,
                                int out_fd, int err_fd, int report_fd) {
   setsid();
-  pid_t command = fork();
-  if (command < 0) {
-    std::string text = std::to_string(kCannotExecute) + " fork: " + std::strerror(errno);
+  auto fail = [&](const std::string& step) {
+    std::string text = std::to_string(kCannotExecute) + " " + step + ": " + std::strerror(errno);
     [[maybe_unused]] ssize_t written = write(report_fd, text.data(), text.size());
     _exit(kCannotExecute);
+  };
+  // The user's job never gets more than the normal policy and priority: not the daemon's
+  // real-time one (its unit resets both at fork; this holds whoever started the shim).
+  int policy = sched_getscheduler(0);
+  struct sched_param normal{};
+  if ((policy == SCHED_FIFO || policy == SCHED_RR) &&
+      sched_setscheduler(0, SCHED_OTHER, &normal) != 0) {
+    fail("setting the normal scheduling policy");
   }
+  errno = 0;
+  int nice = getpriority(PRIO_PROCESS, 0);
+  if (errno == 0 && nice < 0 && setpriority(PRIO_PROCESS, 0, 0) != 0) fail("setting nice 0");
+  pid_t command = fork();
+  if (command < 0) fail("fork");
   if (command == 0) become_job(options, env, out_fd, err_fd, report_fd);
   g_command = command;
   // Nothing open but /dev/null: every file of the init would have to exist on a target too.

@@ -21,6 +21,7 @@
 #include "migrate/peer_link.h"  // monotonic_ms
 #include "migrate/progress_file.h"
 #include "sys/file_io.h"
+#include "sys/wall_clock.h"
 
 namespace clusterlive {
 namespace {
@@ -36,12 +37,6 @@ constexpr TimeMs kCriuExitTimeoutMs = 10'000;
 constexpr size_t kMaxProgressBytes = 64 * 1024;
 
 constexpr const char* kRecoveringReason = "recovering: the migration worker died";
-
-int64_t unix_ms() {
-  return std::chrono::duration_cast<std::chrono::milliseconds>(
-             std::chrono::system_clock::now().time_since_epoch())
-      .count();
-}
 
 class Recovery {
  public:
@@ -164,7 +159,7 @@ void Recovery::finish(MigrationOutcome outcome, const std::string& reason) {
 }
 
 void Recovery::write_progress() {
-  progress_["updated_unix_ms"] = unix_ms();
+  progress_["updated_unix_ms"] = unix_time_ms();
   progress_["worker_pid"] = getpid();
   std::string error;
   publish_progress(options_.progress_path, spool_, progress_, error);

@@ -24,6 +24,7 @@
 #include "migrate/peer_link.h"
 #include "migrate/progress_file.h"
 #include "sys/file_io.h"
+#include "sys/wall_clock.h"
 
 namespace clusterlive {
 namespace {
@@ -32,12 +33,6 @@ constexpr TimeMs kConnectTimeoutMs = 10'000;
 constexpr TimeMs kAnswerTimeoutMs = 30'000;
 constexpr TimeMs kBestEffortAnswerMs = 10'000;
 constexpr const char* kDirtyTrackingFeature = "mem_dirty_track";
-
-int64_t unix_ms() {
-  return std::chrono::duration_cast<std::chrono::milliseconds>(
-             std::chrono::system_clock::now().time_since_epoch())
-      .count();
-}
 
 // Image files of the source's final set the target needs besides the pages its page server
 // wrote: everything but the pages, the parent link, logs and the source's own statistics.
@@ -95,7 +90,7 @@ void Source::write_progress() {
                              {"rate_bytes_per_s", p.rate_bytes_per_s},
                              {"outcome", protocol_name(to_string(outcome_))},
                              {"reason", reason_},
-                             {"updated_unix_ms", unix_ms()},
+                             {"updated_unix_ms", unix_time_ms()},
                              {"worker_pid", getpid()}};
   if (p.freeze_duration_ms) progress["freeze_ms"] = *p.freeze_duration_ms;
   std::string error;

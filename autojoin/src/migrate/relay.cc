@@ -1,6 +1,5 @@
 #include "migrate/relay.h"
 
-#include <chrono>
 #include <iostream>
 
 #include "api/api_client.h"
@@ -8,6 +7,7 @@
 #include "core/job_spool.h"
 #include "migrate/peer_link.h"
 #include "migrate/progress_file.h"
+#include "sys/wall_clock.h"
 
 namespace clusterlive {
 namespace {
@@ -92,9 +92,7 @@ int run_relay(const std::string& address, uint16_t port, const RelayRequest& req
   std::cerr << "clusterlive-migrate: " << request.command << " " << request.job << " on "
             << address << ": " << error << "\n";
   if (request.command == "migrate") {
-    int64_t now = std::chrono::duration_cast<std::chrono::milliseconds>(
-                      std::chrono::system_clock::now().time_since_epoch())
-                      .count();
+    int64_t now = unix_time_ms();
     std::string write_error;
     publish_progress("", jobs_root + "/" + request.job,
                      refused_migration_progress(request, error, now), write_error);
