@@ -169,4 +169,28 @@ std::optional<ProcessStat> parse_process_stat(std::string_view stat) {
   return ProcessStat{cpu, *rss, *start};
 }
 
+std::optional<ProcessStatus> parse_process_status(std::string_view status) {
+  ProcessStatus result;
+  bool have_state = false, have_uids = true, seen_uids = false;
+  for_each_line(status, [&](std::string_view line) {
+    if (line.starts_with("State:")) {
+      std::string_view rest = line.substr(6);
+      std::string_view letter = next_token(rest);
+      have_state = letter.size() == 1;
+      if (have_state) result.state = letter[0];
+    } else if (line.starts_with("Uid:")) {
+      seen_uids = true;
+      std::string_view rest = line.substr(4);
+      for (uint32_t& uid : result.uids) {
+        auto value = parse_decimal<uint32_t>(next_token(rest));
+        if (!value) have_uids = false;
+        else uid = *value;
+      }
+    }
+    return true;
+  });
+  if (!have_state || !seen_uids || !have_uids) return std::nullopt;
+  return result;
+}
+
 }  // namespace clusterlive

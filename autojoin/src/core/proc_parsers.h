@@ -4,6 +4,7 @@
 // it needs and returns nullopt when that part is missing or malformed.
 #pragma once
 
+#include <array>
 #include <cstdint>
 #include <optional>
 #include <string_view>
@@ -64,5 +65,20 @@ struct ProcessStat {
 /// Parses /proc/PID/stat. The command name (field 2) is in parentheses and may itself hold
 /// spaces and ')', so fields are counted from the last ')'. nullopt if malformed.
 std::optional<ProcessStat> parse_process_stat(std::string_view stat);
+
+/// What the owner check of a restored job needs from /proc/PID/status.
+struct ProcessStatus {
+  char state = '?';                  ///< "State:" letter: R, S, D, T, Z (zombie), ...
+  std::array<uint32_t, 4> uids{};    ///< "Uid:": real, effective, saved, filesystem
+
+  /// A zombie has ended: it runs no code, and a restored one carries the credentials of the
+  /// CRIU process that re-created it, not its own.
+  bool zombie() const { return state == 'Z'; }
+  bool operator==(const ProcessStatus&) const = default;
+};
+
+/// Parses /proc/PID/status's "State:" and "Uid:" lines. nullopt if either is missing or
+/// malformed.
+std::optional<ProcessStatus> parse_process_status(std::string_view status);
 
 }  // namespace clusterlive

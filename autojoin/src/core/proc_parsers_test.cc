@@ -201,5 +201,29 @@ TEST(ProcessStat, RejectsMalformed) {
   }
 }
 
+TEST(ProcessStatus, ReadsTheStateAndTheFourUids) {
+  const char* text =
+      "Name:\tsh\nUmask:\t0022\nState:\tS (sleeping)\nTgid:\t12\nPid:\t12\n"
+      "Uid:\t1000\t1000\t1000\t1000\nGid:\t1000\t1000\t1000\t1000\n";
+  EXPECT_EQ(parse_process_status(text), (ProcessStatus{'S', {1000, 1000, 1000, 1000}}));
+}
+
+TEST(ProcessStatus, KnowsAZombie) {
+  // A zombie CRIU re-created on restore: the uids of the restoring root, not the job's.
+  auto status = parse_process_status("State:\tZ (zombie)\nUid:\t0\t0\t0\t0\n");
+  ASSERT_TRUE(status);
+  EXPECT_TRUE(status->zombie());
+  EXPECT_FALSE(parse_process_status("State:\tR (running)\nUid:\t0\t0\t0\t0\n")->zombie());
+}
+
+TEST(ProcessStatus, RejectsMissingOrMalformedLines) {
+  for (const char* bad : {"", "State:\tS (sleeping)\n", "Uid:\t1\t1\t1\t1\n",
+                          "State:\tS (sleeping)\nUid:\t1\t1\t1\n",
+                          "State:\tS (sleeping)\nUid:\t1\tx\t1\t1\n",
+                          "State:\nUid:\t1\t1\t1\t1\n"}) {
+    EXPECT_FALSE(parse_process_status(bad)) << bad;
+  }
+}
+
 }  // namespace
 }  // namespace clusterlive

@@ -16,12 +16,12 @@
 #include <csignal>
 #include <deque>
 #include <iostream>
-#include <sstream>
 #include <thread>
 
 #include "core/decimal.h"
 #include "core/job_spool.h"
 #include "core/migration.h"
+#include "core/proc_parsers.h"
 #include "api/api_client.h"
 #include "criu/criu_commands.h"
 #include "jobs/job_shim.h"
@@ -314,13 +314,17 @@ bool Target::owner_matches(pid_t init, std::string& error) {
   if (owner_uid_ == 0) return true;  // root's job: root may be restored
   for (pid_t pid : processes_of_job(init)) {
     if (pid == init) continue;  // the job's own init runs as root (job_shim.cc)
-    ReadResult status = read_file_bounded("/proc/" + std::to_string(pid) + "/status", 64 * 1024);
-    size_t at = status.text.find("\nUid:");
-    if (at == std::string::npos) continue;
-    std::string line = status.text.substr(at + 5, status.text.find('\n', at + 1) - at - 5);
-    std::istringstream fields(line);
-    uint32_t uid = 0;
-    for (int i = 0; i < 4 && fields >> uid; ++i) {
+    ReadResult text = read_file_bounded("/proc/" + std::to_string(pid) + "/status", 64 * 1024);
+    if (text.status != ReadStatus::ok) continue;  // not there any more
+    std::optional<ProcessStatus> status = parse_process_status(text.text);
+    if (!status) {
+      error = "cannot read the credentials of the restored process " + std::to_string(pid);
+      return false;
+    }
+    // A zombie runs nothing more; CRIU re-creates it as root (a job caught between a child's
+    // exit and its reaping, as a shell loop often is).
+    if (status->zombie()) continue;
+    for (uint32_t uid : status->uids) {
       if (uid != owner_uid_) {
         error = "the restored process " + std::to_string(pid) + " has uid " + std::to_string(uid) +
                 ", the job's owner is uid " + std::to_string(owner_uid_);
