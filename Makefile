@@ -2,7 +2,7 @@
 VARIANT ?= node
 N ?= 3
 
-.PHONY: all setup iso cluster cluster-down demo test test-unit test-system lint bench fuzz core clean
+.PHONY: all setup iso cluster cluster-down demo test test-unit test-system fault-trials lint bench fuzz core clean
 
 all: iso
 
@@ -34,6 +34,11 @@ test-unit:
 
 test-system:
 	scripts/test system
+
+## make fault-trials: the migration fault tests (41-43) at the full 10 trials per fault point
+## (make test runs fewer of the slow ones); about 2.5 hours under TCG
+fault-trials: setup
+	TRIALS=10 WORKER_TRIALS=10 CUT_TRIALS=10 KILL_TRIALS=10 tests/system/run 41 42 43
 
 lint:
 	scripts/lint

@@ -9,6 +9,7 @@
 #include <cerrno>
 #include <csignal>
 #include <sstream>
+#include <string_view>
 #include <thread>
 
 #include "migrate/peer_link.h"
@@ -63,6 +64,11 @@ std::string describe_status(int status) {
   return "status " + std::to_string(status);
 }
 
+namespace {
+// CRIU's words for a page server it cannot reach, followed by "ADDRESS:PORT".
+constexpr std::string_view kCriuCannotConnect = "Can't connect to server ";
+}  // namespace
+
 std::string criu_log_error(const std::string& log_path) {
   ReadResult log = read_file_bounded(log_path, 64 * 1024 * 1024);
   if (log.status != ReadStatus::ok) return "";
@@ -73,6 +79,14 @@ std::string criu_log_error(const std::string& log_path) {
   while (std::getline(lines, line)) {
     if (line.empty()) continue;
     last = line;
+    // CRIU logs a page server it cannot reach (the peer died or the link is cut) without the
+    // "Error" mark; its later errors ("Unable to detach from PID") are consequences.
+    size_t unreachable = line.find(kCriuCannotConnect);
+    if (unreachable != std::string::npos) {
+      return "cannot connect to the page server at " +
+             line.substr(unreachable + kCriuCannotConnect.size()) +
+             " (the target node is down or unreachable)";
+    }
     // The first error is the cause; CRIU's later ones are its consequences ("Dumping FAILED").
     if (errors.empty() && line.find("Error (") != std::string::npos) {
       errors = line.substr(line.find("Error ("));

@@ -28,9 +28,9 @@ void kill_process(pid_t pid);
 /// "exit code 1" / "killed by signal 9" for a wait status.
 std::string describe_status(int status);
 
-/// The first error line of a CRIU log ("Error (criu/...): ...": the cause; the later ones
-/// follow from it), for an abort reason; the last line if there is none; "" if the log cannot
-/// be read.
+/// The cause of a failed CRIU request, from its log, for an abort reason: a page server it
+/// could not connect to, or else the first error line ("Error (criu/...): ...": the later
+/// ones follow from it); the last line if there is none; "" if the log cannot be read.
 std::string criu_log_error(const std::string& log_path);
 
 /// Removes the directory tree `path` (never following symlinks), keeping files whose name

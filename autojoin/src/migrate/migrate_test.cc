@@ -214,6 +214,19 @@ TEST(CriuProcess, NamesTheLastErrorOfALog) {
   EXPECT_EQ(criu_log_error(dir.path() + "/y.log"), "last line");
 }
 
+TEST(CriuProcess, NamesAnUnreachablePageServerBeforeTheErrorsItCauses) {
+  // A pre-dump whose target died (test 43): the cause is not marked "Error".
+  TempDir dir;
+  std::ofstream(dir.path() + "/z.log")
+      << "(00.03) Connecting to server fde9::8f34:40493\n"
+      << "(01.04) Can't connect to server fde9::8f34:40493\n"
+      << "(01.05) Error (compel/src/lib/infect.c:418): Unable to detach from 1066: No such process\n"
+      << "(01.06) Error (criu/cr-dump.c:1905): Pre-dumping FAILED.\n";
+  EXPECT_EQ(criu_log_error(dir.path() + "/z.log"),
+            "cannot connect to the page server at fde9::8f34:40493 (the target node is down or "
+            "unreachable)");
+}
+
 // The target worker in a child process, given one end of a socket pair as its connection.
 int run_target_with(std::function<void(PeerLink&)> coordinator, const std::string& jobs_root) {
   int fds[2];
