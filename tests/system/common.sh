@@ -59,8 +59,6 @@ run_test() {
 		CASES_FAILED=$((CASES_FAILED + 1))
 		log "FAIL: $name"
 		FAILED_CASES_ENDS+="$(tail -n 12 "$CASE_LOG")"$'\n'
-		rm -f "$CASE_LOG"
-		CASE_LOG=""
 		dump_cluster_state
 	fi
 	rm -f "$CASE_LOG"

@@ -18,18 +18,13 @@
 
 #include "sys/file_io.h"
 #include "sys/test_temp_dir.h"
+#include "sys/wall_clock.h"
 #include <nlohmann/json.hpp>
 
 namespace clusterlive {
 namespace {
 
 constexpr uid_t kNobody = 65534;
-
-int64_t now_unix_ms() {
-  return std::chrono::duration_cast<std::chrono::milliseconds>(
-             std::chrono::system_clock::now().time_since_epoch())
-      .count();
-}
 
 // Whether this process may make PID namespaces (not in every container or build root).
 bool can_make_pid_namespaces() {
@@ -290,9 +285,9 @@ TEST_F(JobManagerTest, AJobJustMovedHereIsRunningBeforeItsPidIsWritten) {
                            {"updated_unix_ms", updated}};
     temp_.write(spool + "migration.json", view.dump());
   };
-  migration(now_unix_ms());
+  migration(unix_time_ms());
   EXPECT_EQ(manager_->get("j-0badcafe").job.state, api::kJobMigrating);
-  migration(now_unix_ms() - 60'000);  // long gone: no copy here after all
+  migration(unix_time_ms() - 60'000);  // long gone: no copy here after all
   EXPECT_EQ(manager_->get("j-0badcafe").job.state, api::kJobLost);
 }
 
