@@ -9,8 +9,9 @@
 require_qemu
 cluster_up 1 --iso "$TEST_ISO"
 
-# Usage: as_user CMD...   CMD as the live user "user" (uid 1000), from its home.
-as_user() { on 1 runuser -u user -- env -C /home/user "$@"; }
+# Usage: as_user CMD...   CMD as the live user "user" (uid 1000), from /tmp: its home is on
+# /cluster, which the first case takes away.
+as_user() { on 1 runuser -u user -- env -C /tmp "$@"; }
 job_json() { on 1 clusterlive ps --json | jq -c --arg id "$1" '.jobs[] | select(.id == $id)'; }
 job_state() { job_json "$1" | jq -r .state; }
 

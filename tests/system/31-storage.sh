@@ -2,8 +2,9 @@
 # The shared /cluster on three nodes: they elect one storage node by themselves (the first
 # node up serves, as the others boot they find it serving; among nodes up together, the lowest
 # node id when nobody is pinned), it exports /cluster over the mesh only, every node mounts
-# it, and a job started on one node is seen, with its files, from the others. When the storage
-# node dies the others elect the next one and remount; when it comes back, even pinned with
+# it, and a job started on one node is seen, with its files, from the others, as is the live
+# user's home (/home/user leads to /cluster/home/user). When the storage node dies the others
+# elect the next one and remount (with a fresh home); when it comes back, even pinned with
 # clusterlive.role=storage, it does not take the storage back from the running one. A job
 # whose node dies is shown as unreachable (not running, not ended) by the others.
 . "$(dirname "$0")/common.sh"
@@ -67,7 +68,23 @@ files_and_jobs_are_shared() {
 	out="$(as_user 2 clusterlive logs "$id")"
 	check "node 2 shows its output (got: $out)" [ "$out" = out-of-3 ] || return 1
 	out="$(on 1 cat /cluster/tmp/job-file)"
-	check "node 1 reads the file it wrote (got: $out)" [ "$out" = from-job ]
+	check "node 1 reads the file it wrote (got: $out)" [ "$out" = from-job ] || return 1
+	home_is_shared
+}
+
+# The live user's home is on /cluster: /home/user leads there on every node, and what the user
+# writes in ~ on one node is in ~ on the others.
+home_is_shared() {
+	local k out
+	for k in 1 2 3; do
+		# The homes are linked by an action of their own after the mount (retried if it fails).
+		wait_until 30 "node $k to say the homes lead to /cluster" eval "[ \"\$(storage_of $k | jq .homes_linked)\" = true ]" || return 1
+		check "node $k: /home/user leads to /cluster/home/user" [ "$(on "$k" readlink /home/user)" = /cluster/home/user ] || return 1
+	done
+	check "the home keeps its owner and the skeleton's files" on 2 bash -c '[ "$(stat -c %U /cluster/home/user)" = user ] && [ -f /cluster/home/user/.bashrc ]' || return 1
+	check "the user writes a file in ~ on node 1" as_user 1 sh -c 'echo in-my-home >notes.txt' || return 1
+	out="$(as_user 3 cat notes.txt)"
+	check "and reads it in ~ on node 3 (got: $out)" [ "$out" = in-my-home ]
 }
 
 the_next_node_takes_over_when_the_storage_node_dies() {
@@ -88,6 +105,11 @@ the_next_node_takes_over_when_the_storage_node_dies() {
 	done
 	out="$(as_user "${survivors[1]}" clusterlive run -- sh -c 'echo after-failover')"
 	check "a job runs again (got: $out)" [ "$out" = after-failover ] || return 1
+	# The dead node's store went with it: the new one has a fresh home, from the skeleton.
+	for k in "${survivors[@]}"; do
+		wait_until 30 "node $k to lead the homes to the new /cluster" eval "[ \"\$(storage_of $k | jq .homes_linked)\" = true ]" || return 1
+		check "node $k: the user's home is there again" on "$k" test -f /home/user/.bashrc || return 1
+	done
 	remember server "$next"
 }
 
@@ -117,7 +139,7 @@ a_job_on_a_dead_node_is_shown_unreachable() {
 
 run_test "every node mounts /cluster from the elected storage node" every_node_mounts_the_elected_storage_node
 run_test "nfsd listens on the mesh only, no rpcbind" nfs_listens_on_the_mesh_only
-run_test "files and jobs on /cluster are seen from every node" files_and_jobs_are_shared
+run_test "files, jobs and the user's home on /cluster are seen from every node" files_and_jobs_are_shared
 run_test "the next node takes over when the storage node dies" the_next_node_takes_over_when_the_storage_node_dies
 run_test "a returning pinned node does not take the storage back" a_returning_pinned_node_does_not_take_the_storage_back
 run_test "a job on a dead node is shown unreachable" a_job_on_a_dead_node_is_shown_unreachable

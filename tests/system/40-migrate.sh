@@ -4,9 +4,10 @@
 # on); it keeps its PID-namespace view (its init is PID 1 wherever it runs),
 # the file it holds open on /cluster and its output, with nothing lost or repeated; exactly
 # one copy of it runs at any time; `ps` follows it. A foreground `run` returns the job's exit
-# status after two moves (the second asked on node 1). A job that moved away is killed from its home node. A job holding a
-# file outside /cluster and the image is refused with the reason, and keeps running where it
-# was.
+# status after two moves (the second asked on node 1). A job that moved away is killed from
+# its home node. A job started from the live user's home (on /cluster) moves too. A job
+# holding a file outside /cluster and the image is refused with the reason, and keeps running
+# where it was.
 . "$(dirname "$0")/common.sh"
 require_qemu
 NODES=3
@@ -14,6 +15,8 @@ cluster_up "$NODES" --iso "$TEST_ISO"
 
 # From /cluster/tmp: a job whose working directory is on one node only could not move.
 as_user() { local k="$1"; shift; on "$k" runuser -u user -- env -C /cluster/tmp "$@"; }
+# From the user's home directory, which is on /cluster too.
+as_home() { local k="$1"; shift; on "$k" runuser -u user -- env -C /home/user "$@"; }
 job_json() { on "$1" clusterlive ps --json | jq -c --arg id "$2" '.jobs[] | select(.id == $id)'; }
 mkdir -p "$ARTIFACTS"
 STATE="$ARTIFACTS/case-state"
@@ -60,7 +63,7 @@ every_node_is_up_with_shared_storage() {
 	wait_until 240 "every node to list the others as up" all_up_among 1 2 3 || return 1
 	local k
 	for k in 1 2 3; do
-		wait_until 90 "node $k to mount /cluster" eval "[ \"\$(status_json $k | jq .storage.mounted)\" = true ]" || return 1
+		wait_until 90 "node $k to mount /cluster and lead the homes there" eval "[ \"\$(status_json $k | jq .storage.homes_linked)\" = true ]" || return 1
 	done
 	check "the test program is on /cluster" install_counter
 }
@@ -121,6 +124,23 @@ a_moved_job_is_killed_from_its_home_node() {
 	check "no copy is left" [ "$(copies_of "$marker")" -eq 0 ]
 }
 
+# The live user's home is on /cluster (/home/user leads to /cluster/home/user): a job started
+# from ~, running a program kept in ~, moves like any other.
+a_job_started_from_the_home_directory_moves() {
+	local marker=home-$RANDOM id out cwd
+	check "the user copies the test program into ~ on node 1" as_home 1 cp /cluster/tmp/counter.sh counter.sh || return 1
+	id="$(as_home 1 clusterlive run -d --name from-home -- sh counter.sh "$marker" 0)" || return 1
+	wait_until 30 "the job to run" eval "[ \"\$(job_json 1 $id | jq -r .state)\" = running ]" || return 1
+	migrate_to 1 2 "$id" || return 1
+	check "one copy runs, on node 2" [ "$(copies_of "$marker") $(copies_on 2 "$marker")" = "1 1" ] || return 1
+	cwd="$(on 2 bash -c "readlink /proc/\$(pgrep -f -- '^sh counter.sh $marker')/cwd")"
+	check "in the user's home on /cluster (got $cwd)" [ "$cwd" = /cluster/home/user ] || return 1
+	on 2 touch "/tmp/$marker.stop" || return 1
+	as_home 3 clusterlive wait "$id" >/dev/null || { log "  wait failed"; return 1; }
+	out="$(as_home 3 clusterlive logs "$id")"
+	check "its output is every number once, in order ($(wc -l <<<"$out") lines)" [ "$out" = "$(seq 0 "$(tail -n 1 <<<"$out")")" ]
+}
+
 a_job_with_a_local_file_is_refused_and_keeps_running() {
 	local id out rc=0 marker=local-$RANDOM
 	id="$(as_user 1 clusterlive run -d --name pinned -- sh -c "exec 3>/tmp/$marker.txt; while :; do sleep 1; done" "$marker")" || return 1
@@ -138,5 +158,6 @@ run_test "every node is up and mounts /cluster" every_node_is_up_with_shared_sto
 run_test "a job moves 1 -> 2 -> 3 -> home, output and open file intact" a_job_moves_around_the_cluster_and_home
 run_test "a foreground run returns the job's status after two moves" foreground_run_returns_the_status_after_two_moves
 run_test "a job moved away is killed from its home node" a_moved_job_is_killed_from_its_home_node
+run_test "a job started from the user's home directory moves" a_job_started_from_the_home_directory_moves
 run_test "a job holding a local file is refused and keeps running" a_job_with_a_local_file_is_refused_and_keeps_running
 finish

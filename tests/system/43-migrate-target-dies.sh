@@ -20,13 +20,13 @@ cluster_up "$NODES" --iso "$TEST_ISO"
 
 storage_node() { status_json 1 | jq -r .storage.server; }
 
-# Usage: node_is_ready K   node K is up for every member, mounts /cluster and has the CRIU
-# that can pause (gone with a reboot).
+# Usage: node_is_ready K   node K and the source list each other as up, K mounts /cluster and
+# has the CRIU that can pause (gone with a reboot). The other target may still be rebooting:
+# that is what lets a trial run while the previous one's target boots.
 node_is_ready() {
 	local k="$1"
 	vc wait "$k" --timeout 300 >/dev/null || return 1
-	# shellcheck disable=SC2046
-	wait_until 240 "every node to list node $k as up" all_up_among $(seq 1 "$NODES") || return 1
+	wait_until 240 "nodes $SOURCE and $k to list each other as up" all_up_among "$SOURCE" "$k" || return 1
 	wait_until 120 "node $k to mount /cluster" eval "[ \"\$(status_json $k | jq .storage.mounted)\" = true ]" || return 1
 	install_fault_criu "$k"
 }

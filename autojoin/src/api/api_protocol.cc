@@ -806,6 +806,7 @@ void from_json(const nlohmann::json& j, MeshView& view) {
 void to_json(nlohmann::json& j, const StorageView& view) {
   j = {{"server", view.server},           {"serving", view.serving},
        {"pinned", view.pinned},           {"mounted", view.mounted},
+       {"homes_linked", view.homes_linked},
        {"mount_point", view.mount_point}, {"decision", view.decision},
        {"busy_with", view.busy_with},     {"error", view.error}};
 }
@@ -817,6 +818,7 @@ void from_json(const nlohmann::json& j, StorageView& view) {
   read_member(j, "serving", view.serving);
   read_member(j, "pinned", view.pinned);
   read_member(j, "mounted", view.mounted);
+  read_member(j, "homes_linked", view.homes_linked);
   read_member(j, "mount_point", view.mount_point);
   read_member(j, "decision", view.decision);
   read_member(j, "busy_with", view.busy_with);

@@ -540,6 +540,7 @@ TEST(ApiProtocol, StatusJsonShape) {
                       R"("public_key":"xTIBA5rboUvnH4htodjb6e697QjLERt1NAB4mZqp8Dg=","up":true},)"
                       R"("node":"node-3a9f01","secret_source":"boot medium",)"
                       R"("storage":{"busy_with":"","decision":"node-0a1b2c serves","error":"",)"
+                      R"("homes_linked":true,)"
                       R"("mount_point":"/cluster","mounted":true,"pinned":false,)"
                       R"("server":"node-0a1b2c","serving":false},)"
                       R"("uptime_ms":7385000,"version":"0.3.0"})");
@@ -556,6 +557,7 @@ TEST(ApiProtocol, StatusRoundTrips) {
   EXPECT_EQ(back->mesh.listen_port, 51820);
   EXPECT_EQ(back->storage.server, "node-0a1b2c");
   EXPECT_TRUE(back->storage.mounted);
+  EXPECT_TRUE(back->storage.homes_linked);
 }
 
 TEST(ApiProtocol, AloneStatusOmitsAbsentMembers) {

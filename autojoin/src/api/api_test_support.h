@@ -255,7 +255,7 @@ inline StatusView sample_status() {
   s.mesh.public_key = "xTIBA5rboUvnH4htodjb6e697QjLERt1NAB4mZqp8Dg=";
   s.mesh.peers = 3;
   s.mesh.peers_with_recent_handshake = 2;
-  s.storage = {"node-0a1b2c", false, false, true, "/cluster", "node-0a1b2c serves", "", ""};
+  s.storage = {"node-0a1b2c", false, false, true, true, "/cluster", "node-0a1b2c serves", "", ""};
   s.uptime_ms = 7'385'000;
   s.counters = {{"records_bad_mac", 4}, {"datagrams_replayed", 1}};
   return s;

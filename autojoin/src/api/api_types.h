@@ -39,6 +39,7 @@ struct StorageView {
   bool serving = false;      ///< this node exports /cluster
   bool pinned = false;       ///< this node was booted with clusterlive.role=storage
   bool mounted = false;      ///< /cluster is mounted here from `server` (jobs can run)
+  bool homes_linked = false; ///< the users' homes lead to /cluster/home on this mount
   std::string mount_point;   ///< e.g. "/cluster"
   std::string decision;      ///< why, e.g. "node-a1 serves"
   std::string busy_with;     ///< the helper action running now, "" if none

@@ -59,6 +59,7 @@ std::string storage_text(const api::StorageView& storage) {
   std::vector<std::string> notes;
   if (storage.serving) notes.push_back("served here");
   if (storage.pinned) notes.push_back("pinned");
+  if (storage.mounted && !storage.homes_linked) notes.push_back("homes not linked there yet");
   if (!storage.busy_with.empty()) notes.push_back("busy: " + terminal_safe(storage.busy_with));
   for (size_t i = 0; i < notes.size(); ++i) text += (i == 0 ? " (" : ", ") + notes[i];
   if (!notes.empty()) text += ")";

@@ -83,6 +83,12 @@ TEST(Format, Status) {
             "storage:       /cluster from node-0a1b2c\n"
             "uptime:        2h 03m\n"
             "version:       0.3.0\n");
+
+  api::StatusView linking = api::test_support::sample_status();
+  linking.storage.homes_linked = false;
+  EXPECT_NE(format_status(linking, false)
+                .find("storage:       /cluster from node-0a1b2c (homes not linked there yet)\n"),
+            std::string::npos);
 }
 
 TEST(Format, StatusWithCounters) {

@@ -517,6 +517,7 @@ api::StatusView Daemon::status() {
   if (storage_) {
     storage.serving = storage_->serving();
     storage.mounted = storage_unavailable_reason().empty();
+    storage.homes_linked = storage.mounted && storage_->homes_linked();
     storage.busy_with = storage_->busy_with();
     storage.error = storage_->last_error();
   }

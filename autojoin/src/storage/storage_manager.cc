@@ -117,7 +117,10 @@ void StorageManager::reap(TimeMs now) {
     if (action == "standby") standing_by_on_ = running_args_.at(1);
     if (action == "serve") serving_ = true;
     if (action == "unserve") serving_ = false;
+    // A new mount (even from the same server again) has its homes linked anew.
+    if (action == "mount" || action == "unmount") homes_linked_on_.clear();
     if (action == "mount") mounted_from_ = running_args_.at(1);
+    if (action == "link-homes") homes_linked_on_ = mounted_from_;
     if (action == "unmount") mounted_from_.clear();
     last_error_.clear();
     failed_line_.clear();
@@ -166,7 +169,9 @@ void StorageManager::reconcile(const StorageWanted& wanted, TimeMs now) {
   }
   if (mounted_from_ != wanted.mount_address) {
     start({"mount", wanted.mount_address, wanted.node_id}, now);
+    return;
   }
+  if (!homes_linked()) start({"link-homes"}, now);
 }
 
 }  // namespace clusterlive

@@ -52,7 +52,8 @@ class StorageManager {
   StorageManager& operator=(const StorageManager&) = delete;
 
   /// Reaps a finished action, then starts the next one needed to reach `wanted` (serving is
-  /// settled before mounting). Never blocks. Call about once a second.
+  /// settled before mounting, the homes are linked after it). Never blocks. Call about once
+  /// a second.
   void reconcile(const StorageWanted& wanted, TimeMs now);
 
   /// Reaps the running action if it has ended (or kills it once it took too long). Call
@@ -66,6 +67,9 @@ class StorageManager {
   bool claims_serving() const;
   /// The mesh address /cluster is mounted from; "" if not mounted.
   const std::string& mounted_from() const { return mounted_from_; }
+  /// True once the users' homes lead to the mounted /cluster (link-homes succeeded on this
+  /// mount).
+  bool homes_linked() const { return !mounted_from_.empty() && homes_linked_on_ == mounted_from_; }
   /// The running action's command line, "" if none.
   const std::string& busy_with() const { return running_line_; }
   /// Why the last action failed; "" after a success.
@@ -83,6 +87,9 @@ class StorageManager {
   bool serving_ = false;
   std::string standing_by_on_;  ///< the address nfsd stands by on, "" before standby
   std::string mounted_from_;
+  /// The mount link-homes last succeeded on: after every new mount (and once after a daemon
+  /// restart) the homes are led there again, and a failure is retried like any action.
+  std::string homes_linked_on_;
 
   pid_t running_pid_ = -1;
   std::vector<std::string> running_args_;

@@ -101,12 +101,62 @@ TEST_F(StorageManagerTest, ServesFirstThenMountsOneActionAtATime) {
   manager.reconcile(serve_and_mount(), 0);
   finish(manager, serve_and_mount(), 0);
   EXPECT_EQ(manager.mounted_from(), "fd12::1");
-  EXPECT_EQ(calls(), "standby fd12::1\nserve fd12::1 fd12::/48\nmount fd12::1 node-a\n");
+  EXPECT_FALSE(manager.homes_linked());
+
+  manager.reconcile(serve_and_mount(), 0);
+  finish(manager, serve_and_mount(), 0);
+  EXPECT_TRUE(manager.homes_linked());
+  EXPECT_EQ(calls(),
+            "standby fd12::1\nserve fd12::1 fd12::/48\nmount fd12::1 node-a\nlink-homes\n");
 
   // Reached: nothing more is started.
   manager.reconcile(serve_and_mount(), 0);
   EXPECT_EQ(manager.busy_with(), "");
-  EXPECT_EQ(manager.take_log_lines().size(), 6u);  // three starts, three "done"
+  EXPECT_EQ(manager.take_log_lines().size(), 8u);  // four starts, four "done"
+}
+
+TEST_F(StorageManagerTest, HomesAreLinkedAfterEveryMountAndRetriedUntilTheyAre) {
+  StorageManager manager(options_);
+  StorageWanted first{false, "", "", "fd12::1", "node-b"};
+  manager.reconcile(first, 0);
+  finish(manager, first, 0);
+  ASSERT_EQ(manager.mounted_from(), "fd12::1");
+
+  dir_.write("exit", "1");
+  manager.reconcile(first, 0);
+  finish(manager, first, 0);
+  EXPECT_FALSE(manager.homes_linked());
+  EXPECT_NE(manager.last_error().find("link-homes failed"), std::string::npos)
+      << manager.last_error();
+  EXPECT_EQ(manager.mounted_from(), "fd12::1") << "the mount itself stands";
+  manager.reconcile(first, kStorageRetryMs - 1);
+  EXPECT_EQ(manager.busy_with(), "") << "retried too soon";
+  dir_.write("exit", "0");
+  manager.reconcile(first, kStorageRetryMs);
+  finish(manager, first, kStorageRetryMs);
+  EXPECT_TRUE(manager.homes_linked());
+
+  // Another storage node: mounted, then linked again.
+  StorageWanted second{false, "", "", "fd12::2", "node-b"};
+  manager.reconcile(second, kStorageRetryMs);
+  finish(manager, second, kStorageRetryMs);
+  EXPECT_FALSE(manager.homes_linked());
+  manager.reconcile(second, kStorageRetryMs);
+  finish(manager, second, kStorageRetryMs);
+  EXPECT_TRUE(manager.homes_linked());
+  EXPECT_EQ(calls(), "mount fd12::1 node-b\nlink-homes\nlink-homes\nmount fd12::2 node-b\nlink-homes\n");
+}
+
+TEST_F(StorageManagerTest, ADaemonRestartLinksTheHomesOfTheMountInPlaceOnce) {
+  dir_.write("mountinfo", kNfsLine);
+  StorageManager manager(options_);
+  StorageWanted same{false, "", "", "fd12::1", "node-b"};
+  manager.reconcile(same, 0);
+  finish(manager, same, 0);
+  EXPECT_TRUE(manager.homes_linked());
+  manager.reconcile(same, 0);
+  EXPECT_EQ(manager.busy_with(), "");
+  EXPECT_EQ(calls(), "link-homes\n");
 }
 
 TEST_F(StorageManagerTest, ReconcileDoesNotWaitForTheHelper) {
@@ -209,7 +259,8 @@ TEST_F(StorageManagerTest, AMissingHelperIsAClearError) {
 
 TEST(StorageHelper, RefusesBadUsageWithoutTouchingAnything) {
   for (const char* arguments :
-       {"", "standby", "serve", "serve fd12::1", "mount fd12::1", "unmount now", "format"}) {
+       {"", "standby", "serve", "serve fd12::1", "mount fd12::1", "link-homes all", "unmount now",
+        "format"}) {
     std::string command = std::string(STORAGE_HELPER) + " " + arguments + " 2>/dev/null";
     int status = std::system(command.c_str());
     EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 1) << arguments;
