@@ -5,7 +5,7 @@
 . "$(dirname "$0")/common.sh"
 require_qemu
 NODES=3
-cluster_up "$NODES" --iso "$TEST_ISO"
+shared_cluster_up three-nodes "$NODES" --iso "$TEST_ISO"
 
 names_come_from_macs_and_are_unique() {
 	local k name all=""

@@ -1,10 +1,10 @@
 #!/bin/bash
-# Three nodes on a LAN whose DHCP server (dnsmasq in the test's namespace) hands out leases:
+# Two nodes on a LAN whose DHCP server (dnsmasq in the test's namespace) hands out leases:
 # each takes a lease under its own name, resolves the others, passes `criu check`. The
 # harness's link controls (down, up, loss) really cut and restore a node's traffic.
 . "$(dirname "$0")/common.sh"
 require_qemu
-NODES=3
+NODES=2
 LAN=10.77.0
 MEM_MIB=900
 cluster_up "$NODES" --dhcp --mem "$MEM_MIB" --iso "$TEST_ISO"

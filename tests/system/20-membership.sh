@@ -7,7 +7,7 @@
 . "$(dirname "$0")/common.sh"
 require_qemu
 NODES=3
-cluster_up "$NODES" --iso "$TEST_ISO"
+shared_cluster_up three-nodes "$NODES" --iso "$TEST_ISO"
 
 # Boot times vary a lot under emulation: first wait for the three to agree at all.
 every_node_lists_the_others_as_up() {

@@ -10,7 +10,7 @@
 . "$(dirname "$0")/common.sh"
 require_qemu
 NODES=3
-cluster_up "$NODES" --iso "$TEST_ISO"
+shared_cluster_up three-nodes "$NODES" --iso "$TEST_ISO"
 
 storage_of() { status_json "$1" | jq -c .storage; }
 # Usage: lowest_name K...   the smallest node id among nodes K...

@@ -11,7 +11,7 @@
 . "$(dirname "$0")/common.sh"
 require_qemu
 NODES=3
-cluster_up "$NODES" --iso "$TEST_ISO"
+shared_cluster_up three-nodes "$NODES" --iso "$TEST_ISO"
 
 # From /cluster/tmp: a job whose working directory is on one node only could not move.
 as_user() { local k="$1"; shift; on "$k" runuser -u user -- env -C /cluster/tmp "$@"; }

@@ -1,12 +1,13 @@
 #!/bin/bash
-# Migration when the link to the target is cut, or the target's image space is full, on two
-# nodes, each cut CUT_TRIALS times (default 2) and the full image space TRIALS times (default
-# 10), against one long-running deterministic job.
+# Migration when the link to the target is cut, or the target's image space is full, on three
+# nodes (the cluster the three-node tests share), each cut CUT_TRIALS times (default 1) and the
+# full image space TRIALS times (default 10), against one long-running deterministic job.
 # The job starts on the storage node (so the commit record stays reachable from the source)
-# and is moved to the other node. After each trial: exactly one copy of the job runs (counted
-# on every node), `ps` names the node that runs it, the storage node is the one that held the
-# job's files (the older store wins after the split), and at the end the job's output is
-# 0, 1, ... K with nothing lost or repeated.
+# and is moved to another node; the third looks on, on the source's side of each cut. After
+# each trial: exactly one copy of the job runs (counted on every node), `ps` names the node
+# that runs it, the storage node is the one that held the job's files (the older store wins
+# after the split), and at the end the job's output is 0, 1, ... K with nothing lost or
+# repeated.
 #   - The link is cut during pre-copy (when the source starts a CRIU pre-dump round), at the
 #     final dump (when it starts the dump), and after the restore on the target (a stopped
 #     copy there, the commit not written): each migration ends (aborted, or committed when
@@ -14,16 +15,17 @@
 #   - The target's image space is full (a tiny tmpfs over its image directory): each migration
 #     aborts with the reason and the job keeps running on the source; once there is room
 #     again, the job moves.
+# tag: fault-trials
 . "$(dirname "$0")/common.sh"
 require_qemu
-NODES=2
+NODES=3
 TRIALS="${TRIALS:-10}"
 # A cut costs about two minutes (the members forget each other 60 s after declaring each
 # other dead, then meet again; the target settles its attempt 30 s after it last heard of the
-# source): 2 each by default, so make test stays well inside CI's time; CUT_TRIALS=10 (make
-# fault-trials) for the full count.
-CUT_TRIALS="${CUT_TRIALS:-2}"
-cluster_up "$NODES" --iso "$TEST_ISO"
+# source): 1 each by default, a quick check; CUT_TRIALS=10 (make fault-trials) for the full
+# count.
+CUT_TRIALS="${CUT_TRIALS:-1}"
+shared_cluster_up three-nodes "$NODES" --iso "$TEST_ISO"
 . "$(dirname "$0")/migrate-helpers.sh"
 
 IMAGES=/var/lib/clusterlive/migrations
@@ -33,7 +35,7 @@ storage_node() { status_json 1 | jq -r .storage.server; }
 the_fault_points_are_in_place() {
 	local k
 	check "node $SOURCE serves /cluster: the job runs there and moves to node $TARGET" [ -n "$SOURCE" ] || return 1
-	for k in 1 2; do install_fault_criu "$k" || return 1; done
+	for k in "$SOURCE" "$TARGET"; do install_fault_criu "$k" || return 1; done
 }
 
 # Usage: after_the_trial ID MARKER TRIAL   waits for the cluster to heal, then checks it.
@@ -86,18 +88,19 @@ a_full_image_space_on_the_target_aborts_the_migration() {
 		rc=0
 		out="$(as_user "$SOURCE" clusterlive migrate "$id" "$(expected_name "$TARGET")" 2>&1)" || rc=$?
 		check "trial $trial: migrate fails (got $rc: $(tail -n 1 <<<"$out"))" [ "$rc" -ne 0 ] || return 1
-		check "trial $trial: the job runs on node $SOURCE, once" [ "$(copies_on "$SOURCE" "$marker") $(copies_on "$TARGET" "$marker")" = "1 0" ] || return 1
+		check "trial $trial: the job runs on node $SOURCE, once" [ "$(copies_on "$SOURCE" "$marker") $(copies_of "$marker")" = "1 1" ] || return 1
 		check "trial $trial: ps says running on node $SOURCE" [ "$(job_json "$SOURCE" "$id" | jq -r '"\(.state) \(.where)"')" = "running $(expected_name "$SOURCE")" ] || return 1
 	done
 	on "$TARGET" umount "$IMAGES" || return 1
 	check "with room again, the job moves" as_user "$SOURCE" clusterlive migrate "$id" "$(expected_name "$TARGET")" || return 1
-	check "and runs on node $TARGET, once" [ "$(copies_on "$SOURCE" "$marker") $(copies_on "$TARGET" "$marker")" = "0 1" ] || return 1
+	check "and runs on node $TARGET, once" [ "$(copies_on "$TARGET" "$marker") $(copies_of "$marker")" = "1 1" ] || return 1
 	stop_and_check "$id" "$marker"
 }
 
-run_test "both nodes are up and mount /cluster" nodes_are_up_with_shared_storage
+run_test "every node is up and mounts /cluster" nodes_are_up_with_shared_storage
 SOURCE="$(number_of "$(storage_node)")" || SOURCE=""
-TARGET=$((3 - ${SOURCE:-0}))
+# The first other node; the third one only looks on.
+TARGET=$([ "${SOURCE:-}" = 1 ] && echo 2 || echo 1)
 run_test "the fault points are in place (a CRIU that can pause)" the_fault_points_are_in_place
 run_test "a full image space on the target aborts the migration ($TRIALS trials)" a_full_image_space_on_the_target_aborts_the_migration
 run_test "cutting the link during pre-copy ($CUT_TRIALS trials)" cut_the_link_at source pre-dump before

@@ -8,6 +8,7 @@
 # lost or repeated.
 # The job runs on the storage node (the commit record stays reachable from the source); the
 # two other nodes take turns as the target, so one reboots while the other is used.
+# tag: fault-trials
 . "$(dirname "$0")/common.sh"
 require_qemu
 NODES=3
@@ -15,7 +16,7 @@ NODES=3
 # trial uses the other target; a node still booting is not waited for until it is needed):
 # one per point by default, KILL_TRIALS=10 for the full count.
 KILL_TRIALS="${KILL_TRIALS:-1}"
-cluster_up "$NODES" --iso "$TEST_ISO"
+shared_cluster_up three-nodes "$NODES" --iso "$TEST_ISO"
 . "$(dirname "$0")/migrate-helpers.sh"
 
 storage_node() { status_json 1 | jq -r .storage.server; }

@@ -12,7 +12,8 @@ VCLUSTER="$ROOT/scripts/vcluster"
 TEST_NAME="$(basename "$0" .sh)"
 TEST_ISO="${TEST_ISO:-$ROOT/image/clusterlive-test-amd64.iso}"
 ARTIFACTS="${ARTIFACTS:-$ROOT/image/test-artifacts}/$TEST_NAME"
-# Each test file owns its cluster, so a failed test cannot leave state for the next one.
+# Each test file owns its cluster, so a failed test cannot leave state for the next one
+# (shared_cluster_up below lets tests of one group share one, on the same terms).
 export VCLUSTER_NAME="t-$TEST_NAME"
 export VCLUSTER_STATE="/var/tmp/clusterlive-vcluster/$VCLUSTER_NAME"
 
@@ -117,6 +118,43 @@ cluster_up() {
 	vc up "$@" || hard_error "vcluster up $* failed"
 }
 
+# Usage: shared_cluster_up GROUP ARGS...   as cluster_up, except under tests/system/run
+# (which sets SHARED_CLUSTERS to a directory of its own): consecutive tests of one GROUP run
+# on one cluster, booted by the first (an emulated boot costs minutes); ARGS start with the
+# number of nodes, N. A test that passed leaves it up for the next one, which boots its nodes
+# 1..N that an earlier one powered off and powers off any it added; a test that failed
+# removes it, as its state is suspect, so the next test boots afresh. The runner removes the
+# cluster after the group's last test. Run alone, a test boots and removes its own.
+shared_cluster_up() {
+	local group="$1" nodes="$2" k
+	shift
+	if [ -z "${SHARED_CLUSTERS:-}" ]; then
+		cluster_up "$@"
+		return
+	fi
+	export VCLUSTER_NAME="t-shared-$group"
+	export VCLUSTER_STATE="/var/tmp/clusterlive-vcluster/$VCLUSTER_NAME"
+	trap cluster_cleanup EXIT
+	KEEP_SHARED_CLUSTER="$SHARED_CLUSTERS/$group"
+	if [ "$(cat "$KEEP_SHARED_CLUSTER" 2>/dev/null)" = "$*" ] && vc status >/dev/null 2>&1; then
+		log "reusing cluster $VCLUSTER_NAME (vcluster up $*, booted by an earlier test)"
+		# Its nodes 1..N as booted; a node an earlier test added is powered off.
+		for k in $(vc status --json | jq -r --argjson n "$nodes" '.[] | select(.node > $n and .state != "stopped") | .node'); do
+			vc kill "$k" >/dev/null || hard_error "could not power off node $k"
+		done
+		for k in $(vc status --json | jq -r --argjson n "$nodes" '.[] | select(.node <= $n and .state == "stopped") | .node'); do
+			vc start "$k" --no-wait >/dev/null || hard_error "could not start node $k again"
+		done
+		vc wait --timeout 600 >/dev/null || hard_error "the shared cluster's nodes did not come up"
+		return
+	fi
+	rm -f "$KEEP_SHARED_CLUSTER"
+	vc down >/dev/null 2>&1 || true
+	log "booting (shared by the $group tests): vcluster up $*"
+	vc up "$@" || hard_error "vcluster up $* failed"
+	printf '%s\n' "$*" >"$KEEP_SHARED_CLUSTER"
+}
+
 cluster_cleanup() {
 	local rc=$? dir
 	mkdir -p "$ARTIFACTS"
@@ -127,6 +165,10 @@ cluster_cleanup() {
 		done
 	done
 	cp -f "$VCLUSTER_STATE"/dnsmasq.* "$ARTIFACTS/" 2>/dev/null || true
+	if [ "$rc" -eq 0 ] && [ -n "${KEEP_SHARED_CLUSTER:-}" ]; then
+		exit 0  # left up for the next test of its group
+	fi
+	[ -z "${KEEP_SHARED_CLUSTER:-}" ] || rm -f "$KEEP_SHARED_CLUSTER"
 	vc down >/dev/null 2>&1 || true
 	exit "$rc"
 }
