@@ -10,6 +10,10 @@
 #   - The source's migration worker is killed (SIGKILL) while it waits on a CRIU pre-dump
 #     round, and right after the final dump (the job frozen): the daemon recovers the
 #     migration (the job runs again on the source, the target discards its copy).
+#   - The target's migration worker is killed (SIGKILL) while it waits on its page server in
+#     pre-copy, and right after the restore (a stopped copy there, which nobody else knows
+#     of): the target's daemon finds the worker's claim and settles the attempt by the
+#     record, so the stopped copy is killed and the job runs on at the source.
 # tag: fault-trials
 . "$(dirname "$0")/common.sh"
 require_qemu
@@ -91,9 +95,40 @@ killing_the_migration_worker_at() {
 	stop_and_check "$id" "$marker"
 }
 
+# Usage: killing_the_target_worker_at CRIU-REQUEST before|after
+killing_the_target_worker_at() {
+	local request="$1" when="$2" marker="targetkill-$1-$RANDOM" id trial json worker claim
+	install_fault_criu 2 || return 1
+	disarm_faults || return 1
+	id="$(start_counter "$marker")" || return 1
+	claim="/run/clusterlive/migrations/$id.claim"
+	for trial in $(seq 1 "$WORKER_TRIALS"); do
+		arm_fault 2 "$request" "$when" || return 1
+		as_user 1 clusterlive migrate --no-wait "$id" "$(expected_name 2)" >/dev/null || return 1
+		wait_until 120 "trial $trial: the migration to reach criu $request on node 2" on 2 test -e /tmp/fault.reached || return 1
+		# The worker names itself in its claim on the attempt.
+		worker="$(on 2 cat "$claim" | jq -r .worker_pid)"
+		check "trial $trial: node 2's worker claims the attempt (pid $worker)" [ "$worker" -gt 1 ] || return 1
+		on 2 kill -KILL "$worker" || return 1
+		on 2 touch /tmp/fault.go || return 1
+		wait_until 90 "trial $trial: the migration to end" \
+			eval "job_json 1 $id | jq -e '.migration.outcome != \"in_progress\"' >/dev/null" || return 1
+		json="$(job_json 1 "$id")"
+		log "  trial $trial: $(jq -c '{where, state, outcome: .migration.outcome, reason: .migration.reason}' <<<"$json")"
+		check "trial $trial: the job runs on node 1, as ps says" [ "$(jq -r '"\(.state) \(.where)"' <<<"$json")" = "running $(expected_name 1)" ] || return 1
+		wait_until 60 "trial $trial: node 2 to settle the attempt (its claim gone)" not on 2 test -e "$claim" || return 1
+		wait_until 30 "trial $trial: one copy of the job (none left stopped on node 2)" eval "[ \"\$(copies_on 1 $marker) \$(copies_of $marker)\" = '1 1' ]" || return 1
+		check "trial $trial: it is not stopped" not on 1 bash -c "ps -o stat= -p \$(pgrep -f '^sh .*$marker') | grep -q T" || return 1
+	done
+	on 2 rm -f /tmp/fault.at /usr/local/sbin/criu || return 1
+	stop_and_check "$id" "$marker"
+}
+
 run_test "every node is up and mounts /cluster" nodes_are_up_with_shared_storage
 run_test "a failing restore leaves the job where it was ($TRIALS trials)" a_failing_restore_leaves_the_job_where_it_was
 run_test "killing the source's daemon does not stop a migration ($TRIALS trials)" killing_the_source_daemon_does_not_stop_a_migration
 run_test "killing the migration worker during pre-copy is recovered ($WORKER_TRIALS trials)" killing_the_migration_worker_at pre-dump before
 run_test "killing the migration worker after the final dump is recovered ($WORKER_TRIALS trials)" killing_the_migration_worker_at dump after
+run_test "killing the target's worker during pre-copy is settled ($WORKER_TRIALS trials)" killing_the_target_worker_at page-server before
+run_test "killing the target's worker after the restore is settled ($WORKER_TRIALS trials)" killing_the_target_worker_at restore after
 finish

@@ -800,9 +800,10 @@ std::optional<std::string> refuse_participant(const MigrationJob& request,
 MigrationParticipant::MigrationParticipant(MigrationJob job, TimeMs now)
     : job_(std::move(job)), deadline_(now + kParticipantIdleTimeoutMs) {}
 
-MigrationParticipant MigrationParticipant::after_restart(MigrationJob job, TimeMs now) {
+MigrationParticipant MigrationParticipant::after_restart(MigrationJob job, TimeMs now,
+                                                         bool holds_copy) {
   MigrationParticipant participant(std::move(job), now);
-  participant.phase_ = ParticipantPhase::restored;
+  participant.phase_ = holds_copy ? ParticipantPhase::restored : ParticipantPhase::receiving;
   participant.deadline_ = now;  // we remember nothing: fence and read the record at once
   return participant;
 }
@@ -898,10 +899,10 @@ std::vector<ParticipantAction> MigrationParticipant::on_commit_record_read(
     case ParticipantPhase::restored:
       return resume("resumed: the record names " + job_.target_node);
     default:
-      // Committed without our restore: cannot happen (the coordinator commits only after we
-      // reported it), but then the job is nowhere.
+      // Committed without a restored copy here: the coordinator commits only after we
+      // reported one, so either it vanished since (killed) or the job is nowhere.
       return discard(MigrationOutcome::lost,
-                     "the record names " + named + ", but no copy was restored here");
+                     "the record names " + named + ", but this node holds no restored copy");
   }
 }
 

@@ -568,9 +568,11 @@ class MigrationParticipant {
  public:
   /// The first request of the attempt arrived (refuse_participant accepted it).
   MigrationParticipant(MigrationJob job, TimeMs now);
-  /// For a daemon that restarts and finds a restored, stopped copy of `job`: it fences and
-  /// decides by the commit record at the first tick.
-  static MigrationParticipant after_restart(MigrationJob job, TimeMs now);
+  /// For a target worker that died with `job`'s attempt undecided (its recovery takes over):
+  /// it fences and decides by the commit record at the first tick. `holds_copy`: the restored,
+  /// stopped copy the dead worker vouched for is still here; without one, a record that names
+  /// this node and attempt means the job is lost.
+  static MigrationParticipant after_restart(MigrationJob job, TimeMs now, bool holds_copy = true);
 
   /// Anything of this attempt from the coordinator: a request, a message, pages arriving.
   void on_heard_from_coordinator(TimeMs now);

@@ -1973,6 +1973,31 @@ TEST(MigrationParticipant, AfterRestartFencesAndReadsAtOnce) {
             (std::vector<P>{P::discard_local_copy, P::finished}));
 }
 
+TEST(MigrationParticipant, AfterRestartWithACopyResumesItWhenTheRecordNamesUs) {
+  MigrationParticipant participant = MigrationParticipant::after_restart(test_job(), 5'000);
+  fence_then_read(participant, 5'000, RenameResult::not_found);
+  EXPECT_EQ(kinds(participant.on_commit_record_read(kTargetRecord, 5'010)),
+            (std::vector<P>{P::resume_local_copy, P::finished}));
+  EXPECT_EQ(participant.outcome(), MigrationOutcome::committed);
+}
+
+TEST(MigrationParticipant, AfterRestartWithoutACopyNeverResumes) {
+  // The copy the dead worker vouched for is gone: a record naming us means the job is lost,
+  // one naming the source means there is nothing here to discard but the images.
+  MigrationParticipant named = MigrationParticipant::after_restart(test_job(), 5'000, false);
+  EXPECT_EQ(named.phase(), ParticipantPhase::receiving);
+  fence_then_read(named, 5'000, RenameResult::not_found);
+  EXPECT_EQ(kinds(named.on_commit_record_read(kTargetRecord, 5'010)),
+            (std::vector<P>{P::discard_local_copy, P::finished}));
+  EXPECT_EQ(named.outcome(), MigrationOutcome::lost);
+
+  MigrationParticipant other = MigrationParticipant::after_restart(test_job(), 5'000, false);
+  fence_then_read(other, 5'000, RenameResult::done);
+  EXPECT_EQ(kinds(other.on_commit_record_read(kSourceRecord, 5'010)),
+            (std::vector<P>{P::discard_local_copy, P::finished}));
+  EXPECT_EQ(other.outcome(), MigrationOutcome::aborted);
+}
+
 TEST(MigrationParticipant, UnaskedAnswersAreIgnored) {
   MigrationParticipant participant = restored();
   EXPECT_TRUE(participant.on_commit_record_read(kTargetRecord, 1'500).empty());

@@ -27,6 +27,7 @@
 #include "migrate/commit_records.h"
 #include "migrate/job_inspection.h"
 #include "migrate/peer_link.h"
+#include "migrate/target_claim.h"
 #include "sys/cpu_benchmark.h"
 #include "sys/detached_process.h"
 #include "sys/file_io.h"
@@ -345,6 +346,7 @@ void Daemon::on_load_timer(AvahiTimeout* timeout, void* self) {
   daemon->update_storage();
   daemon->update_migration_listener();
   daemon->recover_orphaned_migrations();
+  daemon->recover_orphaned_target_attempts();
   struct timeval next;
   avahi_elapse_time(&next, static_cast<unsigned>(kLoadSampleIntervalMs), 0);
   daemon->poll_->timeout_update(timeout, &next);
@@ -422,10 +424,44 @@ void Daemon::recover_orphaned_migrations() {
   }
 }
 
+void Daemon::recover_orphaned_target_attempts() {
+  // Beside the progress files, on this node's tmpfs: cheap to scan every second.
+  const std::string& dir = jobs_->migrations_dir();
+  std::map<std::string, ProgressSummary> claims;
+  if (DIR* entries = opendir(dir.c_str())) {
+    while (dirent* entry = readdir(entries)) {
+      std::string name = entry->d_name;
+      if (!name.ends_with(".claim")) continue;  // skips <job>.claim.tmp
+      std::string job = name.substr(0, name.size() - 6);
+      if (!is_job_id(job)) continue;
+      ReadResult text = read_file_bounded(dir + "/" + name, 4096);
+      if (text.status != ReadStatus::ok) continue;
+      // An undecided attempt, as the scheduler sees one: its worker is the claim's.
+      if (auto claim = parse_target_claim(text.text)) {
+        claims[job] = ProgressSummary{std::string(api::kMigrationInProgress), claim->worker_pid};
+      }
+    }
+    closedir(entries);
+  }
+  if (claims.empty()) return;
+  for (const std::string& job : target_recoveries_.due(claims, is_migration_worker, now())) {
+    std::string error;
+    if (!spawn_detached({CLUSTERLIVE_MIGRATE_PATH, "target-recover", "--job", job, "--node",
+                         node_id_, "--pid-dir", options_.runtime_dir + "/jobs", "--jobs-root",
+                         options_.jobs_root, "--lock-dir", dir},
+                        -1, error)) {
+      log::error("cannot settle the migration of " + job + " to this node: " + error);
+      continue;
+    }
+    log::warning("the target worker of " + job + " died; settling its attempt");
+  }
+}
+
 void Daemon::hand_off_migration(int fd) {
   std::string error;
   if (!spawn_detached({CLUSTERLIVE_MIGRATE_PATH, "target", "--node", node_id_, "--pid-dir",
-                       options_.runtime_dir + "/jobs", "--jobs-root", options_.jobs_root},
+                       options_.runtime_dir + "/jobs", "--jobs-root", options_.jobs_root,
+                       "--lock-dir", jobs_->migrations_dir()},
                       fd, error)) {
     log::error("cannot take a migration: " + error);
   }

@@ -85,6 +85,8 @@ class Daemon final : public api::Backend {
   /// Starts clusterlive-migrate recover for every migration whose source worker died
   /// unfinished (its progress file says in_progress and names no live worker).
   void recover_orphaned_migrations();
+  /// Starts a target recovery for each claim (migrate/target_claim.h) whose worker died.
+  void recover_orphaned_target_attempts();
   /// "" if jobs can use /cluster now; else why not (the job API then leaves /cluster alone:
   /// a hard NFS mount of a dead server would hang the event loop).
   std::string storage_unavailable_reason() const;
@@ -137,6 +139,7 @@ class Daemon final : public api::Backend {
   std::string migration_listener_error_;  ///< the last one logged, so it is logged once
 
   RecoveryScheduler recoveries_;  ///< which orphaned migrations get a recovery worker, when
+  RecoveryScheduler target_recoveries_;  ///< the same for attempts to this node
 
   SeededRandom job_random_;
   std::unique_ptr<JobManager> jobs_;

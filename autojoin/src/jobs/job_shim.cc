@@ -3,6 +3,7 @@
 #include <fcntl.h>
 #include <grp.h>
 #include <linux/close_range.h>
+#include <poll.h>
 #include <pwd.h>
 #include <sched.h>
 #include <sys/prctl.h>
@@ -361,6 +362,35 @@ int supervise_job(pid_t job, int spool_fd, const ShimOptions& options) {
     }
     waitpid(info.si_pid, nullptr, 0);
   }
+  if (!may_speak_for_job(spool_fd, options)) {
+    std::cerr << "clusterlive-job: " << options.spool << " runs elsewhere now; this copy ended "
+              << "without recording an end\n";
+    return 0;
+  }
+  return record_end(spool_fd, options, end) ? 0 : 1;
+}
+
+int supervise_adopted_job(pid_t job, uint64_t start_ticks, int spool_fd,
+                          const ShimOptions& options) {
+  // Opened first and checked after: a pidfd names one process, so once the start time still
+  // matches, a reused pid cannot fool the wait below.
+  int pidfd = static_cast<int>(syscall(SYS_pidfd_open, job, 0));
+  ReadResult stat = read_file_bounded("/proc/" + std::to_string(job) + "/stat", 4096);
+  std::optional<ProcessStat> parsed = parse_process_stat(stat.text);
+  if (pidfd >= 0 && parsed && parsed->start_time_ticks == start_ticks) {
+    pollfd exited{pidfd, POLLIN, 0};
+    while (poll(&exited, 1, -1) < 0 && errno == EINTR) {
+    }
+  }
+  if (pidfd >= 0) close(pidfd);
+  unlink(options.pid_file.c_str());
+  JobEnd end{true, SIGKILL};
+  std::string init_end = init_end_path(options.pid_file);
+  ReadResult said = read_file_bounded(init_end, 256);
+  if (said.status == ReadStatus::ok) {
+    if (auto word = parse_job_end(said.text)) end = *word;
+  }
+  unlink(init_end.c_str());
   if (!may_speak_for_job(spool_fd, options)) {
     std::cerr << "clusterlive-job: " << options.spool << " runs elsewhere now; this copy ended "
               << "without recording an end\n";

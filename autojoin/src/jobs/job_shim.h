@@ -44,6 +44,14 @@ int run_shim(const ShimOptions& options);
 /// job's pid is freed. Returns the shim's exit code (as run_shim).
 int supervise_job(pid_t job, int spool_fd, const ShimOptions& options);
 
+/// As supervise_job, for a job that is not the caller's child: its init was restored by a
+/// target worker that died, and PID 1 adopted it (migrate/target_recovery.h). Follows it by a
+/// pidfd while it is still the process that started at `start_ticks` (/proc/PID/stat), then
+/// records its end the same way: the init's word in init_end_path, or, without it, killed by
+/// SIGKILL (the one way an init ends without writing it).
+int supervise_adopted_job(pid_t job, uint64_t start_ticks, int spool_fd,
+                          const ShimOptions& options);
+
 /// Opens the spool directory if it is safe for root to work in: a real directory (not a
 /// symlink) owned by root and writable by root only. Returns -1 and says why on stderr.
 int open_spool(const std::string& path);

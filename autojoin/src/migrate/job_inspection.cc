@@ -6,7 +6,9 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <chrono>
 #include <csignal>
+#include <thread>
 #include <cstdlib>
 #include <spawn.h>
 
@@ -159,6 +161,24 @@ std::vector<pid_t> processes_of_job(pid_t init) {
   }
   closedir(proc);
   return pids;
+}
+
+bool stop_processes_using_directory(const std::string& dir, int64_t timeout_ms) {
+  for (pid_t pid : processes_using_directory(dir)) kill(pid, SIGKILL);
+  auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(timeout_ms);
+  while (!processes_using_directory(dir).empty()) {
+    if (std::chrono::steady_clock::now() >= deadline) return false;
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  }
+  return true;
+}
+
+uint64_t start_time_of(pid_t pid) {
+  if (pid <= 0) return 0;
+  ReadResult stat = read_file_bounded("/proc/" + std::to_string(pid) + "/stat", 4096);
+  if (stat.status != ReadStatus::ok) return 0;
+  std::optional<ProcessStat> parsed = parse_process_stat(stat.text);
+  return parsed ? parsed->start_time_ticks : 0;
 }
 
 size_t signal_job(pid_t init, int signal) {

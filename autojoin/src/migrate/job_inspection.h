@@ -18,6 +18,10 @@ namespace clusterlive {
 /// init first. Empty if `init` is gone.
 std::vector<pid_t> processes_of_job(pid_t init);
 
+/// When `pid` started, in clock ticks after boot (/proc/PID/stat field 22): with the pid, it
+/// names one process even after the pid is reused. 0 if it is gone.
+uint64_t start_time_of(pid_t pid);
+
 /// Sends `signal` to every process of the job (SIGCONT after a dump left them stopped).
 /// Returns how many were signalled.
 size_t signal_job(pid_t init, int signal);
@@ -35,6 +39,12 @@ std::vector<pid_t> source_workers_of(const std::string& job);
 /// Processes (this one aside) with an argument that is `dir` or a path under it, such as a
 /// CRIU request writing into an attempt's work directory (-D DIR/final, -o DIR/dump.log).
 std::vector<pid_t> processes_using_directory(const std::string& dir);
+
+/// SIGKILLs every process processes_using_directory(dir) finds (CRIU requests a dead worker
+/// left writing into its attempt's directory) and waits until they are gone from /proc, at
+/// most `timeout_ms`: they are not the caller's children. False if one would not go (stuck
+/// in the kernel, on a hung NFS write say).
+bool stop_processes_using_directory(const std::string& dir, int64_t timeout_ms);
 
 /// The job as the pre-flight sees it: every process's mappings, fds and tty, and its RSS.
 /// nullopt (with `error`) if a process's /proc files cannot be read or parsed.

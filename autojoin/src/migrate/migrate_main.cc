@@ -3,6 +3,7 @@
 //   clusterlive-migrate source --job ID --node SELF --target NODE --address ADDR --port P
 //                              --init PID --progress FILE
 //   clusterlive-migrate target --node SELF --pid-dir DIR   (the connection on fd 3)
+//   clusterlive-migrate target-recover --job ID --node SELF --pid-dir DIR
 //   clusterlive-migrate recover --job ID --node SELF --init PID --progress FILE
 //   clusterlive-migrate relay --address ADDR --port P --command kill|migrate --job ID
 //                             [--target NODE --attempt N --jobs-root R]
@@ -12,6 +13,7 @@
 #include "migrate/migration_recovery.h"
 #include "migrate/migration_source.h"
 #include "migrate/migration_target.h"
+#include "migrate/target_recovery.h"
 #include "migrate/relay.h"
 
 int main(int argc, char** argv) {
@@ -37,6 +39,17 @@ int main(int argc, char** argv) {
   target_command->add_option("--jobs-root", target.jobs_root);
   target_command->add_option("--work-root", target.work_root);
   target_command->add_option("--fd", target.connection_fd);
+  target_command->add_option("--lock-dir", target.lock_dir);
+
+  clusterlive::TargetRecoveryOptions target_recovery;
+  CLI::App* target_recover_command = app.add_subcommand(
+      "target-recover", "settle a migration to this node whose target worker died");
+  target_recover_command->add_option("--job", target_recovery.job)->required();
+  target_recover_command->add_option("--node", target_recovery.node)->required();
+  target_recover_command->add_option("--pid-dir", target_recovery.pid_dir);
+  target_recover_command->add_option("--jobs-root", target_recovery.jobs_root);
+  target_recover_command->add_option("--work-root", target_recovery.work_root);
+  target_recover_command->add_option("--lock-dir", target_recovery.lock_dir);
 
   clusterlive::RecoveryOptions recovery;
   CLI::App* recover_command =
@@ -62,12 +75,14 @@ int main(int argc, char** argv) {
   relay_command_app->add_option("--jobs-root", relay_jobs_root);
   CLI11_PARSE(app, argc, argv);
   if (*source_command) return clusterlive::run_migration_source(source);
-  if (*recover_command) {
-    // A restart of the daemon must not end a recovery half way.
+  if (*recover_command || *target_recover_command) {
+    // A restart of the daemon must not end a recovery half way (nor the job a target
+    // recovery resumed and follows).
     std::signal(SIGTERM, SIG_IGN);
     std::signal(SIGINT, SIG_IGN);
     std::signal(SIGHUP, SIG_IGN);
     std::signal(SIGPIPE, SIG_IGN);
+    if (*target_recover_command) return clusterlive::run_target_recovery(target_recovery);
     return clusterlive::run_migration_recovery(recovery);
   }
   if (*relay_command_app) {

@@ -29,10 +29,6 @@ namespace {
 /// A fence that failed or a record that was unreadable is tried again after this long, in
 /// milliseconds. Shorter than kRecordRereadIntervalMs: the job may be frozen meanwhile.
 constexpr TimeMs kRecoveryRetryIntervalMs = 2'000;
-/// How long a SIGKILLed CRIU request may take to go, in milliseconds. Longer than that it is
-/// stuck in the kernel (a hung NFS write, say): this recovery gives up without deciding and
-/// the daemon starts another one later.
-constexpr TimeMs kCriuExitTimeoutMs = 10'000;
 /// Longest progress file read, in bytes (the worker's are a few hundred).
 constexpr size_t kMaxProgressBytes = 64 * 1024;
 
@@ -84,18 +80,10 @@ bool Recovery::worker_still_running() const {
 }
 
 bool Recovery::stop_criu_of_attempt() {
-  std::vector<pid_t> criu = processes_using_directory(attempt_dir());
-  for (pid_t pid : criu) {
+  for (pid_t pid : processes_using_directory(attempt_dir())) {
     log("killing CRIU request " + std::to_string(pid) + " left by the worker");
-    kill(pid, SIGKILL);
   }
-  // Not our children (PID 1 reaps them): wait until they are gone from /proc.
-  TimeMs deadline = monotonic_ms() + kCriuExitTimeoutMs;
-  while (!processes_using_directory(attempt_dir()).empty()) {
-    if (monotonic_ms() >= deadline) return false;
-    std::this_thread::sleep_for(std::chrono::milliseconds(50));
-  }
-  return true;
+  return stop_processes_using_directory(attempt_dir(), kCriuExitTimeoutMs);
 }
 
 std::vector<MigrationAction> Recovery::decide() const {

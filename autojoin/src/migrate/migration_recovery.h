@@ -8,9 +8,15 @@
 
 #include <sys/types.h>
 
+#include <cstdint>
 #include <string>
 
 namespace clusterlive {
+
+/// How long a SIGKILLed CRIU request may take to go, in milliseconds. Longer than that it is
+/// stuck in the kernel (a hung NFS write, say): a recovery gives up without deciding and the
+/// daemon starts another one later.
+constexpr int64_t kCriuExitTimeoutMs = 10'000;
 
 struct RecoveryOptions {
   std::string job;            ///< job id

@@ -30,6 +30,7 @@
 #include "migrate/job_inspection.h"
 #include "migrate/peer_link.h"
 #include "migrate/relay.h"
+#include "migrate/target_claim.h"
 #include "sys/file_io.h"
 
 namespace clusterlive {
@@ -103,6 +104,9 @@ class Target {
   void restore(std::deque<ParticipantAction>& follow_up);
   bool owner_matches(pid_t init, std::string& error);
   void discard_local_copy();
+  /// Writes (or, decided, removes) this attempt's claim beside its lock (target_claim.h).
+  void write_claim();
+  void remove_claim();
   void reply(const nlohmann::json& message);
   void log(const std::string& text) const {
     std::cerr << "clusterlive-migrate: " << job_.job_id << " attempt " << job_.attempt
@@ -111,6 +115,7 @@ class Target {
   std::string attempt_dir() const {
     return options_.work_root + "/" + job_.job_id + "/" + std::to_string(job_.attempt);
   }
+  std::string claim_path() const { return target_claim_path(options_.lock_dir, job_.job_id); }
 
   const TargetOptions& options_;
   PeerLink link_;
@@ -122,6 +127,7 @@ class Target {
   uint32_t owner_uid_ = 0;
   std::optional<MigrationParticipant> participant_;
   pid_t job_pid_ = 0;            // the restored init, once restored
+  TargetClaim claim_;             // what a recovery needs should this process die undecided
   bool finished_ = false;
   MigrationOutcome outcome_ = MigrationOutcome::in_progress;
   bool restore_answer_due_ = false;  // the coordinator waits for {"restored": ...}
@@ -192,17 +198,35 @@ bool Target::accept_hello() {
   if (lock_fd_ < 0 || flock(lock_fd_, LOCK_EX | LOCK_NB) != 0) {
     return refuse("another migration of " + job_.job_id + " is still undecided here");
   }
+  // A claim nobody holds: a worker died with an attempt undecided, perhaps with a stopped
+  // copy here, and its recovery has not run yet (the daemon starts one within seconds).
+  if (access(claim_path().c_str(), F_OK) == 0) {
+    return refuse("an earlier migration of " + job_.job_id + " is still being settled here");
+  }
   mkdir(options_.work_root.c_str(), 0700);
   mkdir((options_.work_root + "/" + job_.job_id).c_str(), 0700);
   remove_tree(attempt_dir());
   if (mkdir(attempt_dir().c_str(), 0700) != 0) {
     return refuse("cannot make " + attempt_dir() + ": " + errno_text(errno));
   }
+  claim_ = TargetClaim{job_.attempt, job_.source_node, getpid(), 0, 0};
+  write_claim();
   NodeFacts facts = gather_node_facts(options_.node, paths, features);
   participant_.emplace(job_, monotonic_ms());
   log("accepted from " + job_.source_node);
   return link_.send({{"ok", true}, {"facts", node_facts_to_json(facts)}}, error);
 }
+
+void Target::write_claim() {
+  std::string error;
+  if (!write_file_atomically(claim_path(), format_target_claim(claim_), {0600, true, 0700},
+                             error)) {
+    // Only a recovery after this process's death needs it; the migration goes on.
+    log("cannot record the claim (a copy here would outlive this worker's death): " + error);
+  }
+}
+
+void Target::remove_claim() { unlink(claim_path().c_str()); }
 
 void Target::reply(const nlohmann::json& message) {
   std::string error;
@@ -380,6 +404,11 @@ void Target::restore(std::deque<ParticipantAction>& follow_up) {
         next = participant_->on_restore_failed(error, monotonic_ms());
       } else {
         log("restored as pid " + std::to_string(job_pid_) + ", stopped");
+        // Vouched for before the coordinator hears of it: from then on it may commit, and a
+        // recovery must be able to find this copy.
+        claim_.restored_pid = job_pid_;
+        claim_.restored_start = start_time_of(job_pid_);
+        write_claim();
         next = participant_->on_restore_done(monotonic_ms());
         error.clear();
       }
@@ -498,16 +527,21 @@ void Target::serve_messages() {
 }
 
 int Target::run() {
-  if (!accept_hello()) return 1;
+  if (!accept_hello()) {
+    if (claim_.worker_pid != 0) remove_claim();  // ours, written just before the reply failed
+    return 1;
+  }
   serve_messages();
   link_.close_link();
   if (outcome_ != MigrationOutcome::committed || job_pid_ <= 0) {
     discard_local_copy();
+    remove_claim();
     return outcome_ == MigrationOutcome::aborted ? 0 : 1;
   }
   // The job is ours now: the images go (the logs stay until the job's spool goes), the lock
   // is released (decided), and this process stays as the job's shim.
   remove_tree(attempt_dir(), ".log");
+  remove_claim();
   close(lock_fd_);
   ShimOptions shim;
   shim.spool = spool_;
