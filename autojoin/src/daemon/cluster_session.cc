@@ -75,9 +75,14 @@ std::string ClusterSession::start() {
   if (!write_file_atomically(config_.runtime_dir + "/wg-psk.key",
                              wireguard_key_to_base64(psk) + "\n", secret_file, psk_error)) {
     problems.push_back("WireGuard preshared key: " + psk_error);
-  } else if (std::string error = mesh_.up(own_mesh_address_); !error.empty()) {
+  } else if (std::string error = mesh_.up(own_mesh_address_, wireguard_keys_->public_key);
+             !error.empty()) {
     problems.push_back("WireGuard interface: " + error);
   } else {
+    if (mesh_.adopted()) {
+      log::info("mesh: kept " + mesh_.interface() + " as the previous run left it (" +
+                std::to_string(mesh_.peer_count()) + " tunnels)");
+    }
     control_socket_ =
         std::make_unique<UdpSocket>(own_mesh_address_, kControlPort, config_.mesh_interface);
     if (!control_socket_->ok()) {
@@ -106,7 +111,9 @@ std::string ClusterSession::start() {
 }
 
 void ClusterSession::stop() {
-  mesh_.down();
+  // The mesh stays: /cluster, running migrations and jobs use it, and the next start adopts
+  // it. The members drop this node's tunnel once they find it dead.
+  mesh_.leave_up();
   control_socket_.reset();
 }
 
@@ -380,6 +387,8 @@ void ClusterSession::log_member_changes(TimeMs now) {
 }
 
 void ClusterSession::tick(TimeMs now) {
+  if (!first_tick_at_) first_tick_at_ = now;
+  if (now - *first_tick_at_ >= kAdoptedPeersGraceMs) mesh_.release_adopted_peers();
   membership_.tick(now);
   reread_leases(now);
   send_hellos(now);

@@ -48,6 +48,10 @@ constexpr int64_t kLeasesRereadMs = 10'000;
 constexpr int64_t kMeshStatusRefreshMs = 2'000;
 /// Most LAN targets (seeds + leases) we send hellos to.
 constexpr size_t kMaxHelloTargets = 256;
+/// How long peers found on an adopted mesh interface (a restarted daemon's) are kept even if
+/// no member names them, in milliseconds: time to find the members again (they join within
+/// 10 s of a start) before pruning cuts a tunnel that is still in use.
+constexpr int64_t kAdoptedPeersGraceMs = 30'000;
 
 struct SessionConfig {
   std::string node_id;
@@ -115,6 +119,7 @@ class ClusterSession {
   void stop();
 
  private:
+  std::optional<TimeMs> first_tick_at_;  ///< for kAdoptedPeersGraceMs
   struct HelloTarget {
     LanEndpoint endpoint;
     std::string origin;  ///< "seed", "lease", "mdns" or "lost" (a member that died)

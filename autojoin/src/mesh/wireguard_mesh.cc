@@ -52,6 +52,25 @@ std::vector<MeshPeerStatus> parse_wg_dump(const std::string& dump) {
   return peers;
 }
 
+std::optional<MeshInterfaceStatus> parse_wg_dump_interface(const std::string& dump) {
+  std::string line = dump.substr(0, dump.find('\n'));
+  std::vector<std::string> fields = split(line, '\t');
+  if (fields.size() < 4) return std::nullopt;
+  auto key = wireguard_key_from_base64(fields[1]);
+  if (!key) return std::nullopt;
+  MeshInterfaceStatus status;
+  status.public_key = *key;
+  try {
+    size_t used = 0;
+    unsigned long port = std::stoul(fields[2], &used);
+    if (used != fields[2].size() || port > 65535) return std::nullopt;
+    status.listen_port = static_cast<uint16_t>(port);
+  } catch (const std::exception&) {
+    return std::nullopt;
+  }
+  return status;
+}
+
 WireguardMesh::WireguardMesh(CommandRunner& runner, std::string interface,
                              std::string private_key_path, std::string psk_path)
     : runner_(runner),
@@ -61,8 +80,39 @@ WireguardMesh::WireguardMesh(CommandRunner& runner, std::string interface,
 
 CommandResult WireguardMesh::run(const std::vector<std::string>& argv) { return runner_.run(argv); }
 
-std::string WireguardMesh::up(const Ipv6Address& address) {
-  down();  // a previous run's interface (crashed daemon, other cluster) goes first
+bool WireguardMesh::adopt(const Ipv6Address& address, const WireguardKey& public_key) {
+  CommandResult dump = run({"wg", "show", interface_, "dump"});
+  if (!dump.ok()) return false;  // no such interface (or not WireGuard)
+  auto own = parse_wg_dump_interface(dump.output);
+  if (!own || own->public_key != public_key || own->listen_port != kWireguardPort) return false;
+  CommandResult addresses = run({"ip", "-6", "-o", "address", "show", "dev", interface_});
+  if (!addresses.ok() ||
+      addresses.output.find("inet6 " + format_ipv6(address) + "/48 ") == std::string::npos) {
+    return false;  // another cluster's address
+  }
+  if (!run({"ip", "link", "set", interface_, "up"}).ok()) return false;
+  for (const MeshPeerStatus& peer : parse_wg_dump(dump.output)) {
+    // What it was set up with is unknown here: the first set_peers that knows the peer's
+    // endpoint sets it again; until then it stays as the previous daemon left it.
+    MeshPeer kept;
+    kept.public_key = peer.public_key;
+    applied_[peer.public_key] = kept;
+    adopted_.insert(peer.public_key);
+  }
+  return true;
+}
+
+std::string WireguardMesh::up(const Ipv6Address& address, const WireguardKey& public_key) {
+  applied_.clear();
+  adopted_.clear();
+  adopted_interface_ = adopt(address, public_key);
+  if (adopted_interface_) {
+    up_ = true;
+    return {};
+  }
+  applied_.clear();
+  adopted_.clear();
+  down();  // a previous run's interface (other cluster, other key) goes first
   const std::vector<std::vector<std::string>> steps = {
       {"ip", "link", "add", interface_, "type", "wireguard"},
       {"wg", "set", interface_, "private-key", private_key_path_, "listen-port",
@@ -90,7 +140,7 @@ std::vector<std::string> WireguardMesh::set_peers(const std::vector<MeshPeer>& p
   for (const MeshPeer& peer : peers) wanted[peer.public_key] = peer;
 
   for (auto it = applied_.begin(); it != applied_.end();) {
-    if (wanted.count(it->first)) {
+    if (wanted.count(it->first) || adopted_.count(it->first)) {
       ++it;
       continue;
     }
@@ -103,7 +153,12 @@ std::vector<std::string> WireguardMesh::set_peers(const std::vector<MeshPeer>& p
     auto found = applied_.find(key);
     if (found != applied_.end()) {
       // Same peer; only a newly learnt endpoint is worth a command (WireGuard roams by itself).
-      if (found->second == peer || !peer.endpoint) continue;
+      if (found->second == peer) continue;
+      if (!peer.endpoint) {
+        // An adopted peer stays as it is, now known to be wanted.
+        if (adopted_.erase(key)) found->second = peer;
+        continue;
+      }
     }
     std::vector<std::string> argv = {"wg",
                                      "set",
@@ -126,6 +181,7 @@ std::vector<std::string> WireguardMesh::set_peers(const std::vector<MeshPeer>& p
       continue;
     }
     applied_[key] = peer;
+    adopted_.erase(key);
   }
   return errors;
 }
@@ -139,8 +195,13 @@ std::vector<MeshPeerStatus> WireguardMesh::peer_status() {
 
 void WireguardMesh::down() {
   run({"ip", "link", "delete", interface_});
+  leave_up();
+}
+
+void WireguardMesh::leave_up() {
   up_ = false;
   applied_.clear();
+  adopted_.clear();
 }
 
 }  // namespace clusterlive

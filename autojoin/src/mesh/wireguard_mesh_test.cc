@@ -2,6 +2,8 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
+#include <map>
 #include <string>
 #include <vector>
 
@@ -21,11 +23,15 @@ class FakeRunner final : public CommandRunner {
     if (!fail_containing.empty() && line.find(fail_containing) != std::string::npos) {
       return {2, "", "RTNETLINK answers: Operation not supported\n"};
     }
+    for (const auto& [prefix, answer] : answers) {
+      if (line.starts_with(prefix)) return answer;
+    }
     return {0, output, ""};
   }
   std::vector<std::string> commands;
   std::string fail_containing;
   std::string output;
+  std::map<std::string, CommandResult> answers;  ///< by the start of the command line
 };
 
 WireguardKey key_with(uint8_t byte) {
@@ -62,12 +68,17 @@ TEST(WireguardKeys, Base64RoundTripAndStrictParsing) {
   EXPECT_EQ(pair.private_key[0] & 7, 0) << "clamped";
 }
 
+const WireguardKey kOwnKey = key_with(9);
+
 TEST(WireguardMesh, UpCreatesTheInterfaceWithKeyPortAndAddress) {
   FakeRunner runner;
+  runner.answers["wg show clmesh0 dump"] = {1, "", "Unable to access interface: No such device\n"};
   WireguardMesh mesh(runner, "clmesh0", "/run/k", "/run/psk");
-  EXPECT_EQ(mesh.up(*parse_ipv6("fd12:3456:789a::1")), "");
+  EXPECT_EQ(mesh.up(*parse_ipv6("fd12:3456:789a::1"), kOwnKey), "");
   EXPECT_TRUE(mesh.is_up());
+  EXPECT_FALSE(mesh.adopted());
   std::vector<std::string> expected = {
+      "wg show clmesh0 dump",
       "ip link delete clmesh0",
       "ip link add clmesh0 type wireguard",
       "wg set clmesh0 private-key /run/k listen-port 51871",
@@ -81,7 +92,7 @@ TEST(WireguardMesh, AFailedStepRemovesTheInterfaceAndSaysWhy) {
   FakeRunner runner;
   runner.fail_containing = "type wireguard";
   WireguardMesh mesh(runner, "clmesh0", "/run/k", "/run/psk");
-  std::string error = mesh.up(*parse_ipv6("fd12:3456:789a::1"));
+  std::string error = mesh.up(*parse_ipv6("fd12:3456:789a::1"), kOwnKey);
   EXPECT_EQ(error,
             "ip link add clmesh0 type wireguard: RTNETLINK answers: Operation not supported");
   EXPECT_FALSE(mesh.is_up());
@@ -91,7 +102,7 @@ TEST(WireguardMesh, AFailedStepRemovesTheInterfaceAndSaysWhy) {
 TEST(WireguardMesh, PeersFollowTheMembersChangingOnlyWhatDiffers) {
   FakeRunner runner;
   WireguardMesh mesh(runner, "clmesh0", "/run/k", "/run/psk");
-  ASSERT_EQ(mesh.up(*parse_ipv6("fd12:3456:789a::1")), "");
+  ASSERT_EQ(mesh.up(*parse_ipv6("fd12:3456:789a::1"), kOwnKey), "");
   runner.commands.clear();
 
   EXPECT_TRUE(mesh.set_peers({peer(1, "10.77.0.11"), peer(2)}).empty());
@@ -118,13 +129,97 @@ TEST(WireguardMesh, PeersFollowTheMembersChangingOnlyWhatDiffers) {
 TEST(WireguardMesh, APeerThatCannotBeAddedIsReportedAndRetried) {
   FakeRunner runner;
   WireguardMesh mesh(runner, "clmesh0", "/run/k", "/run/psk");
-  ASSERT_EQ(mesh.up(*parse_ipv6("fd12:3456:789a::1")), "");
+  ASSERT_EQ(mesh.up(*parse_ipv6("fd12:3456:789a::1"), kOwnKey), "");
   runner.fail_containing = "allowed-ips";
   EXPECT_EQ(mesh.set_peers({peer(1)}).size(), 1u);
   EXPECT_EQ(mesh.peer_count(), 0u);
   runner.fail_containing.clear();
   EXPECT_TRUE(mesh.set_peers({peer(1)}).empty());
   EXPECT_EQ(mesh.peer_count(), 1u);
+}
+
+// `wg show clmesh0 dump` of an interface with `own` as its key, listening on `port`, with a
+// peer of key 7 and one of key 8.
+std::string dump_of(const WireguardKey& own, uint16_t port = kWireguardPort) {
+  std::string peers;
+  for (uint8_t byte : {uint8_t{7}, uint8_t{8}}) {
+    peers += wireguard_key_to_base64(key_with(byte)) + "\tPSK\t10.77.0." + std::to_string(byte) +
+             ":51871\tfd00:1:2::" + std::to_string(byte) + "/128\t1763740000\t1\t2\t15\n";
+  }
+  return "PRIVATE\t" + wireguard_key_to_base64(own) + "\t" + std::to_string(port) + "\toff\n" +
+         peers;
+}
+
+TEST(WireguardMesh, AdoptsItsOwnInterfaceKeepingEveryTunnel) {
+  FakeRunner runner;
+  runner.answers["wg show clmesh0 dump"] = {0, dump_of(kOwnKey), ""};
+  runner.answers["ip -6 -o address show dev clmesh0"] = {
+      0, "5: clmesh0    inet6 fd12:3456:789a::1/48 scope global \\       valid_lft forever\n", ""};
+  WireguardMesh mesh(runner, "clmesh0", "/run/k", "/run/psk");
+  EXPECT_EQ(mesh.up(*parse_ipv6("fd12:3456:789a::1"), kOwnKey), "");
+  EXPECT_TRUE(mesh.is_up());
+  EXPECT_TRUE(mesh.adopted());
+  EXPECT_EQ(mesh.peer_count(), 2u);
+  for (const std::string& command : runner.commands) {
+    EXPECT_EQ(command.find("delete"), std::string::npos) << command;
+    EXPECT_EQ(command.find("link add"), std::string::npos) << command;
+  }
+
+  // The restarted daemon knows only peer 7 so far, without its endpoint: nothing is run.
+  runner.commands.clear();
+  EXPECT_TRUE(mesh.set_peers({peer(7)}).empty());
+  EXPECT_TRUE(runner.commands.empty()) << runner.commands.front();
+  EXPECT_EQ(mesh.peer_count(), 2u) << "peer 8 is kept until the adopted peers are released";
+
+  // Peer 7's endpoint is learnt: set again. Once released, unwanted peer 8 goes.
+  mesh.set_peers({peer(7, "10.77.0.7")});
+  ASSERT_EQ(runner.commands.size(), 1u);
+  EXPECT_NE(runner.commands[0].find("endpoint 10.77.0.7:51871"), std::string::npos);
+  runner.commands.clear();
+  mesh.release_adopted_peers();
+  mesh.set_peers({peer(7, "10.77.0.7")});
+  ASSERT_EQ(runner.commands.size(), 1u);
+  EXPECT_EQ(runner.commands[0],
+            "wg set clmesh0 peer " + wireguard_key_to_base64(key_with(8)) + " remove");
+  EXPECT_EQ(mesh.peer_count(), 1u);
+}
+
+TEST(WireguardMesh, RecreatesAnInterfaceThatIsNotOurs) {
+  struct Case {
+    const char* why;
+    std::string dump;
+    std::string addresses;
+  };
+  std::string ours = "5: clmesh0    inet6 fd12:3456:789a::1/48 scope global\n";
+  std::vector<Case> cases = {
+      {"another key", dump_of(key_with(3)), ours},
+      {"another port", dump_of(kOwnKey, 4000), ours},
+      {"another cluster's address", dump_of(kOwnKey),
+       "5: clmesh0    inet6 fd99:3456:789a::1/48 scope global\n"},
+      {"an unreadable dump", "garbage\n", ours},
+  };
+  for (const Case& c : cases) {
+    FakeRunner runner;
+    runner.answers["wg show clmesh0 dump"] = {0, c.dump, ""};
+    runner.answers["ip -6 -o address show dev clmesh0"] = {0, c.addresses, ""};
+    WireguardMesh mesh(runner, "clmesh0", "/run/k", "/run/psk");
+    EXPECT_EQ(mesh.up(*parse_ipv6("fd12:3456:789a::1"), kOwnKey), "") << c.why;
+    EXPECT_FALSE(mesh.adopted()) << c.why;
+    EXPECT_EQ(mesh.peer_count(), 0u) << c.why;
+    EXPECT_NE(std::find(runner.commands.begin(), runner.commands.end(), "ip link delete clmesh0"),
+              runner.commands.end())
+        << c.why;
+  }
+}
+
+TEST(WireguardMesh, LeavingItUpRunsNothing) {
+  FakeRunner runner;
+  WireguardMesh mesh(runner, "clmesh0", "/run/k", "/run/psk");
+  ASSERT_EQ(mesh.up(*parse_ipv6("fd12:3456:789a::1"), kOwnKey), "");
+  runner.commands.clear();
+  mesh.leave_up();
+  EXPECT_TRUE(runner.commands.empty());
+  EXPECT_FALSE(mesh.is_up());
 }
 
 TEST(WireguardMesh, ParsesWgDump) {
@@ -139,6 +234,13 @@ TEST(WireguardMesh, ParsesWgDump) {
   EXPECT_EQ(peers[0].latest_handshake_unix, 1763740000);
   EXPECT_EQ(peers[0].received_bytes, 1200u);
   EXPECT_EQ(peers[0].sent_bytes, 3400u);
+  EXPECT_EQ(parse_wg_dump_interface(dump), std::nullopt) << "PUBLIC is not a key";
+  EXPECT_EQ(parse_wg_dump_interface(dump_of(key_with(4))),
+            (MeshInterfaceStatus{key_with(4), kWireguardPort}));
+  EXPECT_EQ(parse_wg_dump_interface(""), std::nullopt);
+  EXPECT_EQ(parse_wg_dump_interface("PRIVATE\t" + wireguard_key_to_base64(key_with(4)) +
+                                    "\t70000\toff\n"),
+            std::nullopt);
 }
 
 TEST(UdpSocket, CarriesIpv4AndIpv6DatagramsOnLoopback) {
