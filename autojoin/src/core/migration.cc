@@ -696,7 +696,7 @@ std::vector<MigrationAction> recover_coordinator(const MigrationJob& job, Rename
     return {action(MigrationActionKind::fence_prepared_record),
             action(MigrationActionKind::read_commit_record)};
   }
-  const std::string prefix = "recovered after a restart: the record names " + record->node +
+  const std::string prefix = "recovered after the migration worker died: the record names " + record->node +
                              " attempt " + std::to_string(record->attempt);
   bool target_may_hold = target_copy != TargetCopy::absent;
 
