@@ -8,13 +8,6 @@ namespace {
 
 constexpr uint64_t kBytesPerMib = 1024 * 1024;
 
-/// Memory a node needs free to take the job, in MiB (rounded up).
-uint64_t needed_mib(const PlacementJob& job, const PlacementPolicy& policy) {
-  uint64_t needed_bytes = job.rss_bytes / 100 * policy.memory_headroom_percent +
-                          job.rss_bytes % 100 * policy.memory_headroom_percent / 100;
-  return (needed_bytes + kBytesPerMib - 1) / kBytesPerMib;
-}
-
 /// True when the policy can judge `node`: it reports its cores and speed.
 bool is_known(const PlacementNode& node) { return node.cores > 0 && node.cpu_speed > 0; }
 
@@ -26,6 +19,20 @@ std::string gain_text(double speed, double reference) {
 }
 
 }  // namespace
+
+uint64_t memory_needed_mib(const PlacementJob& job, const PlacementPolicy& policy) {
+  uint64_t needed_bytes = job.rss_bytes / 100 * policy.memory_headroom_percent +
+                          job.rss_bytes % 100 * policy.memory_headroom_percent / 100;
+  return (needed_bytes + kBytesPerMib - 1) / kBytesPerMib;
+}
+
+double expected_speed_where_it_runs(const PlacementJob& job, const PlacementNode& here) {
+  if (!is_known(here)) return 0;
+  // The job's own share of its node's load: what it runs of one task, at most the load.
+  double load_here = static_cast<double>(here.load_milli) / 1000.0;
+  double job_share = std::clamp(job.cpu_percent / 100.0, 0.0, std::min(1.0, load_here));
+  return expected_task_speed(here, load_here - job_share);
+}
 
 double expected_task_speed(const PlacementNode& node, double other_tasks) {
   if (node.cores == 0) return 0;
@@ -43,12 +50,9 @@ PlacementChoice choose_fastest_node(const PlacementJob& job,
     choice.reason = "the load of " + job.node + ", where " + job.id + " runs, is not known";
     return choice;
   }
-  // The job's own share of its node's load: what it runs of one task, at most the load.
-  double load_here = static_cast<double>(here->load_milli) / 1000.0;
-  double job_share = std::clamp(job.cpu_percent / 100.0, 0.0, std::min(1.0, load_here));
-  double speed_here = expected_task_speed(*here, load_here - job_share);
+  double speed_here = expected_speed_where_it_runs(job, *here);
 
-  const uint64_t needed = needed_mib(job, policy);
+  const uint64_t needed = memory_needed_mib(job, policy);
   const PlacementNode* best = nullptr;
   double best_speed = 0;
   bool any_up = false;

@@ -66,6 +66,14 @@ struct PlacementChoice {
 /// the formula above); 0 for a node with no cores.
 double expected_task_speed(const PlacementNode& node, double other_tasks);
 
+/// Free memory a node needs to take `job` under `policy`, in MiB (rounded up).
+uint64_t memory_needed_mib(const PlacementJob& job, const PlacementPolicy& policy = {});
+
+/// Expected speed of `job` on `here`, the node it runs on: its own share of the load there
+/// (its CPU use, up to one task) is not counted against it. 0 when `here`'s cores or speed
+/// are unknown.
+double expected_speed_where_it_runs(const PlacementJob& job, const PlacementNode& here);
+
 /// The up node other than `job.node` with free memory for the job that gives it the highest
 /// expected speed (a tie: the lowest node id), if that beats `job.node`'s by more than
 /// `policy.min_gain_percent`. Nodes whose cores or speed are unknown are left out. No

@@ -125,5 +125,22 @@ TEST(Placement, ANodeNeedsTwiceTheJobsMemoryFree) {
   EXPECT_EQ(choice.reason, "no other live node has the 2048 MiB free that j-3f9a0c12 needs");
 }
 
+TEST(Placement, MemoryNeededIsTheHeadroomOfTheRssRoundedUp) {
+  EXPECT_EQ(memory_needed_mib(busy_job()), 2048u);
+  PlacementJob small = busy_job();
+  small.rss_bytes = 1;  // one byte still needs a whole MiB
+  EXPECT_EQ(memory_needed_mib(small), 1u);
+  EXPECT_EQ(memory_needed_mib(busy_job(), PlacementPolicy{10, 125}), 1280u);
+}
+
+TEST(Placement, TheSpeedWhereTheJobRunsLeavesItsOwnShareOut) {
+  // Alone and busy on one core: a whole core. Idle beside one busy task: half of it.
+  EXPECT_DOUBLE_EQ(expected_speed_where_it_runs(busy_job(), node("node-a", 1, 1000, 1)), 1000);
+  PlacementJob idle = busy_job();
+  idle.cpu_percent = 0;
+  EXPECT_DOUBLE_EQ(expected_speed_where_it_runs(idle, node("node-a", 1, 1000, 1)), 500);
+  EXPECT_DOUBLE_EQ(expected_speed_where_it_runs(busy_job(), node("node-a", 0, 1000, 1)), 0);
+}
+
 }  // namespace
 }  // namespace clusterlive

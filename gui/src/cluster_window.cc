@@ -1,0 +1,147 @@
+#include "cluster_window.h"
+
+#include <QGridLayout>
+#include <QLabel>
+#include <QListWidget>
+#include <QResizeEvent>
+#include <QScrollArea>
+#include <QSplitter>
+#include <QStatusBar>
+#include <QTabWidget>
+#include <algorithm>
+#include <set>
+
+#include "cluster_controller.h"
+#include "load_chart.h"
+#include "node_card.h"
+
+namespace clusterlive::view {
+namespace {
+
+/// Room a card needs across, px (its minimum width and the grid's spacing).
+constexpr int kCardSlotWidth = 240;
+
+}  // namespace
+
+ClusterWindow::ClusterWindow(ClusterController& controller, QWidget* parent)
+    : QMainWindow(parent), controller_(controller) {
+  setWindowTitle(tr("clusterview"));
+  cards_area_ = new QWidget;
+  grid_ = new QGridLayout(cards_area_);
+  grid_->setAlignment(Qt::AlignTop | Qt::AlignLeft);
+  auto* scroll = new QScrollArea;
+  scroll->setWidget(cards_area_);
+  scroll->setWidgetResizable(true);
+
+  chart_ = new LoadChart(controller_.load_history());
+  log_ = new QListWidget;
+  log_->setObjectName("migration-log");
+  auto* tabs = new QTabWidget;
+  tabs->addTab(chart_, tr("Load, last 10 minutes"));
+  tabs->addTab(log_, tr("Migrations"));
+
+  auto* splitter = new QSplitter(Qt::Vertical);
+  splitter->addWidget(scroll);
+  splitter->addWidget(tabs);
+  splitter->setStretchFactor(0, 3);
+  splitter->setStretchFactor(1, 1);
+  setCentralWidget(splitter);
+
+  connection_ = new QLabel;
+  statusBar()->addWidget(connection_, 1);
+  on_connection_changed(controller_.connected(), tr("connecting to clusterlived..."));
+
+  connect(&controller_, &ClusterController::refreshed, this, &ClusterWindow::refresh);
+  connect(&controller_, &ClusterController::move_finished, this,
+          &ClusterWindow::on_move_finished);
+  connect(&controller_, &ClusterController::connection_changed, this,
+          &ClusterWindow::on_connection_changed);
+  connect(&controller_, &ClusterController::action_failed, this,
+          [this](const QString& why) { statusBar()->showMessage(why, 10000); });
+  resize(1000, 700);
+}
+
+NodeCard* ClusterWindow::card(const std::string& node) const {
+  auto it = cards_.find(node);
+  return it == cards_.end() ? nullptr : it->second;
+}
+
+QString ClusterWindow::connection_text() const { return connection_->text(); }
+
+void ClusterWindow::refresh() {
+  const NodeListModel& nodes = controller_.nodes();
+  std::set<std::string> shown;
+  bool changed = false;
+  for (int row = 0; row < nodes.rowCount(); ++row) {
+    const api::NodeView& view = nodes.rows()[static_cast<size_t>(row)];
+    if (view.state == "foreign") continue;  // another cluster's: nothing to drop there
+    shown.insert(view.name);
+    NodeCard*& card = cards_[view.name];
+    if (card == nullptr) {
+      card = new NodeCard(controller_, view.name, cards_area_);
+      changed = true;
+    }
+    card->update_from(view, nodes.data(nodes.index(row), NodeListModel::CapacityRole).toDouble());
+  }
+  for (auto it = cards_.begin(); it != cards_.end();) {
+    if (shown.count(it->first) != 0) {
+      ++it;
+      continue;
+    }
+    it->second->deleteLater();
+    it = cards_.erase(it);
+    changed = true;
+  }
+  if (changed) lay_out_cards();
+  chart_->update();
+
+  const auto& entries = controller_.migration_log().entries();
+  if (entries.size() != log_entries_shown_ ||
+      (!entries.empty() && log_->count() > 0 &&
+       log_->item(0)->text() != QString::fromStdString(describe_log_entry(entries.front())))) {
+    log_->clear();
+    for (const MigrationLogEntry& entry : entries)
+      log_->addItem(QString::fromStdString(describe_log_entry(entry)));
+    log_entries_shown_ = entries.size();
+  }
+}
+
+void ClusterWindow::lay_out_cards() {
+  columns_ = std::max(1, cards_area_->width() / kCardSlotWidth);
+  while (grid_->count() > 0) delete grid_->takeAt(0);  // the items, not the cards
+  // This PC first, then by name: the node model's order.
+  const NodeListModel& nodes = controller_.nodes();
+  int slot = 0;
+  for (const api::NodeView& view : nodes.rows()) {
+    NodeCard* shown = card(view.name);
+    if (shown == nullptr) continue;
+    grid_->addWidget(shown, slot / columns_, slot % columns_);
+    shown->show();
+    ++slot;
+  }
+}
+
+void ClusterWindow::resizeEvent(QResizeEvent* event) {
+  QMainWindow::resizeEvent(event);
+  if (std::max(1, cards_area_->width() / kCardSlotWidth) != columns_) lay_out_cards();
+}
+
+void ClusterWindow::on_move_finished(const FinishedMove& move) {
+  QString text = move.moved ? tr("%1 moved to %2").arg(QString::fromStdString(move.job),
+                                                        QString::fromStdString(move.target))
+                            : tr("%1 did not move to %2: %3")
+                                  .arg(QString::fromStdString(move.job),
+                                       QString::fromStdString(move.target),
+                                       QString::fromStdString(move.reason));
+  statusBar()->showMessage(text, 15000);
+  // Said on the card the job was dragged from: where the item stayed (or came back).
+  if (NodeCard* from = card(move.from)) from->set_hint(text);
+}
+
+void ClusterWindow::on_connection_changed(bool connected, const QString& why) {
+  connection_->setText(connected ? tr("connected to clusterlived")
+                                 : tr("clusterlived is not answering (%1); trying again").arg(why));
+  connection_->setStyleSheet(connected ? QString() : QString("color: #c62828"));
+}
+
+}  // namespace clusterlive::view

@@ -1,0 +1,50 @@
+// clusterview: the cluster on the desktop. A tray icon, and a window with a card per node
+// where jobs are dragged from node to node. Talks only to this PC's clusterlived.
+#include <unistd.h>
+
+#include <QApplication>
+#include <QCommandLineParser>
+#include <QDateTime>
+#include <QSystemTrayIcon>
+#include <memory>
+
+#include "api/api_types.h"
+#include "api_connection.h"
+#include "cluster_controller.h"
+#include "cluster_tray.h"
+#include "cluster_window.h"
+
+int main(int argc, char** argv) {
+  using namespace clusterlive::view;
+  QApplication app(argc, argv);
+  QApplication::setApplicationName("clusterview");
+  QApplication::setApplicationVersion(CLUSTERVIEW_VERSION);
+  QApplication::setQuitOnLastWindowClosed(false);  // the tray stays
+
+  QCommandLineParser options;
+  options.setApplicationDescription("The clusterlive cluster on the desktop.");
+  options.addHelpOption();
+  options.addVersionOption();
+  QCommandLineOption socket_option("socket", "clusterlived's API socket.", "path",
+                                   clusterlive::api::kDefaultSocketPath);
+  QCommandLineOption window_option("window", "Open the window at start (always without a tray).");
+  QCommandLineOption no_tray_option("no-tray", "No tray icon; quit when the window closes.");
+  options.addOptions({socket_option, window_option, no_tray_option});
+  options.process(app);
+
+  ApiConnection api(options.value(socket_option));
+  ClusterController controller(api, getuid(), [] { return QDateTime::currentMSecsSinceEpoch(); });
+  ClusterWindow window(controller);
+
+  const bool tray_wanted = !options.isSet(no_tray_option);
+  std::unique_ptr<ClusterTray> tray;
+  if (tray_wanted && QSystemTrayIcon::isSystemTrayAvailable()) {
+    tray = std::make_unique<ClusterTray>(controller, api, window);
+    tray->show();
+  }
+  if (!tray) QApplication::setQuitOnLastWindowClosed(true);
+  if (!tray || options.isSet(window_option)) window.show();
+
+  controller.start();
+  return QApplication::exec();
+}
