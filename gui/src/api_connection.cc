@@ -21,6 +21,14 @@ ApiConnection::ApiConnection(QString socket_path, QObject* parent, int answer_ti
           [this] { on_broken("clusterlived closed the connection"); });
 }
 
+ApiConnection::~ApiConnection() {
+  QObject::disconnect(&socket_, nullptr, this, nullptr);
+  reconnect_timer_.stop();
+  answer_timer_.stop();
+  waiting_.clear();
+  socket_.abort();
+}
+
 void ApiConnection::start() { connect_now(); }
 
 bool ApiConnection::is_connected() const { return connected_; }
@@ -38,7 +46,7 @@ void ApiConnection::on_connected() {
 
 void ApiConnection::send(const api::Request& request, Callback done) {
   if (!is_connected()) {
-    api::Response answer = lost(why_not_connected_.isEmpty() ? "not connected" : why_not_connected_);
+    api::Response answer = failure(kNotConnected, why_not_connected_);
     QMetaObject::invokeMethod(
         this, [done = std::move(done), answer] { done(answer); }, Qt::QueuedConnection);
     return;
@@ -83,27 +91,30 @@ void ApiConnection::on_broken(const QString& why) {
   // abort() below re-enters through the socket's signals; one break is handled once.
   if (breaking_) return;
   breaking_ = true;
-  bool was_up = connected_;
+  const bool was_up = connected_;
+  const bool news = was_up || why != why_not_connected_;
   connected_ = false;
   why_not_connected_ = why;
   answer_timer_.stop();
   if (socket_.state() != QLocalSocket::UnconnectedState) socket_.abort();
-  fail_all_waiting(why);
-  if (!reconnect_timer_.isActive()) reconnect_timer_.start();
-  breaking_ = false;
-  if (was_up) emit disconnected(why);
-}
-
-void ApiConnection::fail_all_waiting(const QString& why) {
   std::deque<Callback> failed;
   failed.swap(waiting_);
-  for (Callback& done : failed) done(lost(why));
+  if (!reconnect_timer_.isActive()) reconnect_timer_.start();
+  breaking_ = false;
+  if (news) emit disconnected(why);
+  // The waiting requests fail from the event loop, after the news of the break, as every
+  // answer comes: a callback that opens a dialog must not run inside the socket's signal.
+  for (Callback& done : failed) {
+    QMetaObject::invokeMethod(
+        this, [done = std::move(done), why] { done(failure(kConnectionLost, why)); },
+        Qt::QueuedConnection);
+  }
 }
 
-api::Response ApiConnection::lost(const QString& why) {
+api::Response ApiConnection::failure(const char* code, const QString& why) {
   api::Response answer;
   answer.ok = false;
-  answer.error.code = kConnectionLost;
+  answer.error.code = code;
   answer.error.message = why.toStdString();
   return answer;
 }

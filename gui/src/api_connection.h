@@ -19,6 +19,8 @@ namespace clusterlive::view {
 /// the daemon is not running, or the connection broke before it answered. A request that
 /// changes something (migrate, kill, lock) must not be sent again: it may have arrived.
 constexpr const char* kConnectionLost = "connection_lost";
+/// Error code (client side) of a request that was never sent: no connection to the daemon.
+constexpr const char* kNotConnected = "not_connected";
 /// Between attempts to connect, ms.
 constexpr int kReconnectDelayMs = 1000;
 /// Longest wait for one answer before the connection counts as broken, ms (the CLI's).
@@ -33,6 +35,9 @@ class ApiConnection : public QObject {
   /// `socket_path`: the daemon's socket, api::kDefaultSocketPath outside tests.
   explicit ApiConnection(QString socket_path, QObject* parent = nullptr,
                          int answer_timeout_ms = kAnswerTimeoutMs);
+  /// Drops the callbacks of requests still waiting, without calling them: their owners may
+  /// be gone already.
+  ~ApiConnection() override;
 
   /// Connects, and keeps reconnecting after each break.
   void start();
@@ -48,6 +53,8 @@ class ApiConnection : public QObject {
 
  signals:
   void connected();
+  /// The connection broke, or an attempt to connect failed for a new reason (so a daemon
+  /// that is not running at start is reported too, once per reason).
   void disconnected(const QString& why);
 
  private:
@@ -55,8 +62,7 @@ class ApiConnection : public QObject {
   void on_connected();
   void on_ready_read();
   void on_broken(const QString& why);
-  void fail_all_waiting(const QString& why);
-  static api::Response lost(const QString& why);
+  static api::Response failure(const char* code, const QString& why);
 
   QString socket_path_;
   QLocalSocket socket_;

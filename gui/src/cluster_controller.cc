@@ -134,8 +134,9 @@ bool ClusterController::request_move(const std::string& job, const std::string& 
       std::string error;
       std::optional<api::JobView> started = api::parse_job_result(answer.result, error);
       if (started) {
-        pending_.started(*started, clock_());
+        std::optional<FinishedMove> unfollowable = pending_.started(*started, clock_());
         refresh_job_models();
+        if (unfollowable) finish_moves({*unfollowable});
         poll();
         return;
       }

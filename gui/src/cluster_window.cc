@@ -3,7 +3,7 @@
 #include <QGridLayout>
 #include <QLabel>
 #include <QListWidget>
-#include <QResizeEvent>
+#include <QEvent>
 #include <QScrollArea>
 #include <QSplitter>
 #include <QStatusBar>
@@ -32,6 +32,8 @@ ClusterWindow::ClusterWindow(ClusterController& controller, QWidget* parent)
   auto* scroll = new QScrollArea;
   scroll->setWidget(cards_area_);
   scroll->setWidgetResizable(true);
+  viewport_ = scroll->viewport();
+  viewport_->installEventFilter(this);
 
   chart_ = new LoadChart(controller_.load_history());
   log_ = new QListWidget;
@@ -107,7 +109,7 @@ void ClusterWindow::refresh() {
 }
 
 void ClusterWindow::lay_out_cards() {
-  columns_ = std::max(1, cards_area_->width() / kCardSlotWidth);
+  columns_ = std::max(1, viewport_->width() / kCardSlotWidth);
   while (grid_->count() > 0) delete grid_->takeAt(0);  // the items, not the cards
   // This PC first, then by name: the node model's order.
   const NodeListModel& nodes = controller_.nodes();
@@ -121,9 +123,11 @@ void ClusterWindow::lay_out_cards() {
   }
 }
 
-void ClusterWindow::resizeEvent(QResizeEvent* event) {
-  QMainWindow::resizeEvent(event);
-  if (std::max(1, cards_area_->width() / kCardSlotWidth) != columns_) lay_out_cards();
+bool ClusterWindow::eventFilter(QObject* watched, QEvent* event) {
+  if (watched == viewport_ && event->type() == QEvent::Resize &&
+      std::max(1, viewport_->width() / kCardSlotWidth) != columns_)
+    lay_out_cards();
+  return QMainWindow::eventFilter(watched, event);
 }
 
 void ClusterWindow::on_move_finished(const FinishedMove& move) {
@@ -136,6 +140,7 @@ void ClusterWindow::on_move_finished(const FinishedMove& move) {
   statusBar()->showMessage(text, 15000);
   // Said on the card the job was dragged from: where the item stayed (or came back).
   if (NodeCard* from = card(move.from)) from->set_hint(text);
+  if (NodeCard* to = card(move.target)) to->set_hint(move.moved ? text : QString());
 }
 
 void ClusterWindow::on_connection_changed(bool connected, const QString& why) {

@@ -32,7 +32,8 @@ class ClusterWindow : public QMainWindow {
   QListWidget* migration_log_view() const { return log_; }
 
  protected:
-  void resizeEvent(QResizeEvent* event) override;
+  /// Lays the cards out again when the scroll area's viewport changes width.
+  bool eventFilter(QObject* watched, QEvent* event) override;
 
  private:
   void refresh();
@@ -42,6 +43,7 @@ class ClusterWindow : public QMainWindow {
 
   ClusterController& controller_;
   QWidget* cards_area_;
+  QWidget* viewport_;  // the scroll area's: its width decides the columns
   QGridLayout* grid_;
   std::map<std::string, NodeCard*> cards_;  // by node, in the model's order when laid out
   int columns_ = 0;

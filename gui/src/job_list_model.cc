@@ -45,8 +45,8 @@ int JobListModel::row_of(const std::string& id) const {
 }
 
 QVariant JobListModel::data(const QModelIndex& index, int role) const {
-  if (!checkIndex(index, CheckIndexOption::IndexIsValid | CheckIndexOption::ParentIsInvalid))
-    return {};
+  // Views and QAbstractItemModelTester ask about invalid indexes too: no answer, no warning.
+  if (!index.isValid() || index.parent().isValid() || index.row() >= rowCount()) return {};
   const JobRow& row = rows()[static_cast<size_t>(index.row())];
   const api::JobView& job = row.job;
   switch (role) {
@@ -111,8 +111,7 @@ QStringList JobListModel::mimeTypes() const { return {QString(kJobMimeType)}; }
 
 QMimeData* JobListModel::mimeData(const QModelIndexList& indexes) const {
   for (const QModelIndex& index : indexes) {
-    if (!checkIndex(index, CheckIndexOption::IndexIsValid | CheckIndexOption::ParentIsInvalid))
-      continue;
+    if (!index.isValid() || index.parent().isValid() || index.row() >= rowCount()) continue;
     return make_job_mime_data(DraggedJob{rows()[static_cast<size_t>(index.row())].job.id, node_});
   }
   return nullptr;

@@ -6,6 +6,7 @@
 
 #include <QAbstractListModel>
 #include <set>
+#include <type_traits>
 #include <utility>
 #include <vector>
 
@@ -27,7 +28,7 @@ class KeyedListModel : public QAbstractListModel {
   /// change); if they do not, the model is reset.
   template <typename KeyOf>
   void replace_rows(std::vector<Row> next, KeyOf key_of) {
-    using Key = decltype(key_of(next.front()));
+    using Key = std::remove_cvref_t<std::invoke_result_t<KeyOf&, const Row&>>;
     std::set<Key> next_keys, current_keys;
     for (const Row& row : next) next_keys.insert(key_of(row));
     for (const Row& row : rows_) current_keys.insert(key_of(row));

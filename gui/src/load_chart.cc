@@ -32,7 +32,8 @@ void LoadChart::paintEvent(QPaintEvent*) {
   const int64_t start = end - history_.span_ms();
   const QRectF area = QRectF(rect()).adjusted(30, 6, -6, -6);
   auto x_of = [&](int64_t at) {
-    return area.left() + area.width() * static_cast<double>(at - start) / history_.span_ms();
+    return area.left() + area.width() * static_cast<double>(at - start) /
+                             static_cast<double>(history_.span_ms());
   };
   auto y_of = [&](double value) { return area.bottom() - area.height() * value / top; };
 

@@ -29,8 +29,8 @@ int NodeListModel::row_of(const std::string& name) const {
 }
 
 QVariant NodeListModel::data(const QModelIndex& index, int role) const {
-  if (!checkIndex(index, CheckIndexOption::IndexIsValid | CheckIndexOption::ParentIsInvalid))
-    return {};
+  // Views and QAbstractItemModelTester ask about invalid indexes too: no answer, no warning.
+  if (!index.isValid() || index.parent().isValid() || index.row() >= rowCount()) return {};
   const api::NodeView& node = rows()[static_cast<size_t>(index.row())];
   switch (role) {
     case Qt::DisplayRole:

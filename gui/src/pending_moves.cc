@@ -31,14 +31,21 @@ bool PendingMoves::request(const std::string& job, const std::string& from,
   return true;
 }
 
-void PendingMoves::started(const api::JobView& answer, int64_t now_ms) {
+std::optional<FinishedMove> PendingMoves::started(const api::JobView& answer, int64_t now_ms) {
   auto it = moves_.find(answer.id);
-  if (it == moves_.end() || !answer.migration) return;
+  if (it == moves_.end()) return std::nullopt;
+  if (!answer.migration) {
+    FinishedMove finished =
+        finish(it->second, "refused", "the daemon's answer names no migration to follow");
+    moves_.erase(it);
+    return finished;
+  }
   PendingMove& move = it->second;
   move.attempt = answer.migration->attempt;
   move.target = answer.migration->target;  // "home" and "best" resolved to a node
   move.progress = answer.migration;
   move.last_news_ms = now_ms;
+  return std::nullopt;
 }
 
 std::optional<FinishedMove> PendingMoves::refused(const std::string& job,
@@ -76,6 +83,10 @@ std::vector<FinishedMove> PendingMoves::update(const std::vector<api::JobView>& 
                        committed);
         }
       }
+      else if (job.migration && job.migration->attempt > move.attempt)
+        end = finish(move, "superseded",
+                     "another move of " + move.job + " (attempt " +
+                         std::to_string(job.migration->attempt) + ") came after this one");
       if (!end && job.ended())
         end = finish(move, "ended", move.job + " ended (" + job.state + ") before it moved");
     }

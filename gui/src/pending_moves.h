@@ -34,7 +34,8 @@ struct FinishedMove {
   std::string from;
   std::string target;
   bool moved = false;  ///< the job runs on `target` now
-  std::string outcome;  ///< "committed", "aborted", "lost", "refused", "ended" or "no_news"
+  std::string outcome;  ///< "committed", "aborted", "lost", "refused", "superseded", "ended"
+                        ///< or "no_news"
   std::string reason;   ///< for a person; empty when moved
 };
 
@@ -46,7 +47,8 @@ class PendingMoves {
                int64_t now_ms);
 
   /// The daemon started the move: its answer to `migrate` is the job with the migration.
-  void started(const api::JobView& answer, int64_t now_ms);
+  /// An answer without one cannot be followed: the move ends, and is returned.
+  std::optional<FinishedMove> started(const api::JobView& answer, int64_t now_ms);
 
   /// The daemon refused to start the move (or the connection broke before it answered),
   /// with its reason. The move ends.

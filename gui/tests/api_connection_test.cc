@@ -21,7 +21,8 @@ class ApiConnectionTest : public QObject {
     ApiConnection api(daemon.socket_path());
     QSignalSpy connected(&api, &ApiConnection::connected);
     api.start();
-    QVERIFY(connected.wait(5000));
+    // A local socket that listens connects at once, inside start().
+    QTRY_VERIFY_WITH_TIMEOUT(api.is_connected(), 5000);
     std::vector<std::string> order;
     api.send(api::Request(api::Command::status), [&](const api::Response& answer) {
       QVERIFY(answer.ok);
@@ -53,8 +54,8 @@ class ApiConnectionTest : public QObject {
     QVERIFY(!called);  // never re-entered from send()
     QTRY_VERIFY(called);
     QVERIFY(!got.ok);
-    QCOMPARE(got.error.code, std::string(kConnectionLost));
-    QVERIFY(!api.why_not_connected().isEmpty());
+    QCOMPARE(got.error.code, std::string(kNotConnected));  // never sent
+    QVERIFY(!got.error.message.empty());
   }
 
   void aStoppedDaemonFailsWaitingRequestsOnceAndIsFoundAgain() {
@@ -64,7 +65,8 @@ class ApiConnectionTest : public QObject {
     QSignalSpy connected(&api, &ApiConnection::connected);
     QSignalSpy disconnected(&api, &ApiConnection::disconnected);
     api.start();
-    QVERIFY(connected.wait(5000));
+    // A local socket that listens connects at once, inside start().
+    QTRY_VERIFY_WITH_TIMEOUT(api.is_connected(), 5000);
     int failures = 0;
     api.send(api::migrate_request(api::MigrateRequest{"j-00000001", "node-b", 0}),
              [&](const api::Response& answer) {
@@ -74,11 +76,11 @@ class ApiConnectionTest : public QObject {
     QTRY_COMPARE(daemon.count(api::Command::migrate), 1);
     daemon.stop();
     QTRY_COMPARE(failures, 1);
-    QTRY_COMPARE(disconnected.count(), 1);
+    QTRY_VERIFY(disconnected.count() >= 1);
     QVERIFY(!api.is_connected());
     daemon.answering = true;
     daemon.start();
-    QVERIFY(connected.wait(5000));  // reconnected by itself
+    QTRY_VERIFY_WITH_TIMEOUT(api.is_connected(), 5000);  // reconnected by itself
     QCOMPARE(daemon.count(api::Command::migrate), 1);  // and the move was not sent again
     QCOMPARE(failures, 1);
   }
@@ -89,12 +91,15 @@ class ApiConnectionTest : public QObject {
     ApiConnection api(daemon.socket_path(), nullptr, /*answer_timeout_ms=*/300);
     QSignalSpy connected(&api, &ApiConnection::connected);
     api.start();
-    QVERIFY(connected.wait(5000));
-    std::string code;
-    api.send(api::Request(api::Command::status),
-             [&](const api::Response& answer) { code = answer.error.code; });
+    // A local socket that listens connects at once, inside start().
+    QTRY_VERIFY_WITH_TIMEOUT(api.is_connected(), 5000);
+    std::string code, message;
+    api.send(api::Request(api::Command::status), [&](const api::Response& answer) {
+      code = answer.error.code;
+      message = answer.error.message;
+    });
     QTRY_COMPARE(code, std::string(kConnectionLost));
-    QVERIFY(api.why_not_connected().contains("did not answer"));
+    QVERIFY2(message.find("did not answer") != std::string::npos, message.c_str());
   }
 };
 

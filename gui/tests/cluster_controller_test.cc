@@ -41,7 +41,7 @@ class ClusterControllerTest : public QObject {
     QVERIFY(controller.request_move("j-00000001", "node-a", "node-b"));
     QVERIFY(!controller.request_move("j-00000001", "node-a", "node-b"));  // one at a time
     QTRY_COMPARE(fixture.daemon.count(api::Command::migrate), 1);
-    QCOMPARE(fixture.daemon.requests.back().target, std::string("node-b"));
+    QCOMPARE(fixture.daemon.last(api::Command::migrate)->target, std::string("node-b"));
     QTRY_VERIFY(controller.pending().find("j-00000001") &&
                 controller.pending().find("j-00000001")->attempt == 1);
     // Pending: still on node-a's card, showing the move.

@@ -32,6 +32,12 @@ int FakeDaemon::count(api::Command command) const {
                                         [&](const api::Request& r) { return r.command == command; }));
 }
 
+const api::Request* FakeDaemon::last(api::Command command) const {
+  for (auto it = requests.rbegin(); it != requests.rend(); ++it)
+    if (it->command == command) return &*it;
+  return nullptr;
+}
+
 api::JobView* FakeDaemon::find_job(const std::string& id) {
   auto it = std::find_if(jobs.begin(), jobs.end(), [&](const api::JobView& j) { return j.id == id; });
   return it == jobs.end() ? nullptr : &*it;

@@ -39,6 +39,8 @@ class FakeDaemon : public QObject {
   /// Every request received, in order.
   std::vector<api::Request> requests;
   int count(api::Command command) const;
+  /// The last request of `command` received; nullptr if none was.
+  const api::Request* last(api::Command command) const;
   api::JobView* find_job(const std::string& id);
 
  private:
