@@ -86,13 +86,8 @@ void ClusterController::apply_snapshot(api::StatusView status, std::vector<api::
   load_history_.add(nodes_, now);
   migration_log_.observe(jobs_);
   std::vector<FinishedMove> finished = pending_.update(jobs_, now);
-  // Models of nodes that left the cluster go; a card still showing one is rebuilt by the
-  // window on refreshed().
-  for (auto it = job_models_.begin(); it != job_models_.end();) {
-    bool known = std::any_of(nodes_.begin(), nodes_.end(),
-                             [&](const api::NodeView& node) { return node.name == it->first; });
-    it = known ? std::next(it) : job_models_.erase(it);
-  }
+  // A departed node's job model stays (empty, as no job runs there): a card or a drag may
+  // still be using it, and a node that comes back finds its model again.
   refresh_job_models();
   finish_moves(finished);
   emit refreshed();

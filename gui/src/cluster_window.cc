@@ -82,11 +82,21 @@ void ClusterWindow::refresh() {
     if (card == nullptr) {
       card = new NodeCard(controller_, view.name, cards_area_);
       changed = true;
+    } else if (card->isHidden()) {
+      changed = true;  // it left during a drag and is back: lay_out_cards shows it
     }
     card->update_from(view, nodes.data(nodes.index(row), NodeListModel::CapacityRole).toDouble());
   }
   for (auto it = cards_.begin(); it != cards_.end();) {
     if (shown.count(it->first) != 0) {
+      ++it;
+      continue;
+    }
+    if (NodeCard::drag_under_way()) {
+      // The drag may have started on this card: hide it now, delete it at the first
+      // refresh after the drop (see NodeCard::drag_under_way).
+      if (!it->second->isHidden()) changed = true;
+      it->second->hide();
       ++it;
       continue;
     }

@@ -14,6 +14,20 @@
 namespace clusterlive::view {
 namespace {
 
+int drags_under_way = 0;
+
+/// A card's job list: a QListView that says when a drag off it is under way.
+class JobListView : public QListView {
+ public:
+  using QListView::QListView;
+
+ protected:
+  void startDrag(Qt::DropActions supported) override {
+    NodeCard::DragUnderWay drag;
+    QListView::startDrag(supported);
+  }
+};
+
 QString state_colour(const std::string& state) {
   if (state == "up") return "#2e7d32";
   if (state == "suspect") return "#ef8f00";
@@ -21,6 +35,12 @@ QString state_colour(const std::string& state) {
 }
 
 }  // namespace
+
+bool NodeCard::drag_under_way() { return drags_under_way > 0; }
+
+NodeCard::DragUnderWay::DragUnderWay() { ++drags_under_way; }
+
+NodeCard::DragUnderWay::~DragUnderWay() { --drags_under_way; }
 
 NodeCard::NodeCard(ClusterController& controller, std::string node, QWidget* parent)
     : QFrame(parent), controller_(controller), node_(std::move(node)) {
@@ -37,7 +57,7 @@ NodeCard::NodeCard(ClusterController& controller, std::string node, QWidget* par
   cpu_ = new QLabel(this);
   load_ = new LoadBar(this);
   memory_ = new QLabel(this);
-  jobs_ = new QListView(this);
+  jobs_ = new JobListView(this);
   jobs_->setObjectName("jobs");
   jobs_->setModel(&controller_.jobs_of(node_));
   jobs_->setDragEnabled(true);

@@ -32,6 +32,22 @@ class NodeCard : public QFrame {
   void set_hint(const QString& text);
   QListView* job_list() const { return jobs_; }
 
+  /// True while a job is being dragged off any card. QDrag::exec runs a nested event loop,
+  /// and the once-a-second refresh runs inside it: a card (and the list the drag started
+  /// from) must not be deleted under the drag, so the window keeps a departed node's card
+  /// hidden until this is false again.
+  static bool drag_under_way();
+
+  /// Marks a drag as under way for its lifetime; the cards' job lists hold one around
+  /// QAbstractItemView::startDrag (and tests, to play the nested loop's part).
+  class DragUnderWay {
+   public:
+    DragUnderWay();
+    ~DragUnderWay();
+    DragUnderWay(const DragUnderWay&) = delete;
+    DragUnderWay& operator=(const DragUnderWay&) = delete;
+  };
+
  protected:
   void dragEnterEvent(QDragEnterEvent* event) override;
   void dragMoveEvent(QDragMoveEvent* event) override;

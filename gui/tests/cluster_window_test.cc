@@ -1,0 +1,87 @@
+// The window's cards follow the members: one card per node of this cluster (none for a
+// foreign one), a card goes when its node leaves, and a node that leaves while a job is being
+// dragged keeps its card, hidden, until the drag is over (the drag may have started on it).
+#include <QListView>
+#include <algorithm>
+
+#include "cluster_window.h"
+#include "controller_fixture.h"
+#include "node_card.h"
+
+using namespace clusterlive;
+using namespace clusterlive::view;
+using clusterlive::view::testing::ControllerFixture;
+using clusterlive::view::testing::node_view;
+
+namespace {
+
+/// The controller polls every second; these tests wait for the snapshot that shows a change.
+constexpr int kSnapshotWaitMs = 5000;
+
+void remove_node(ControllerFixture& fixture, const std::string& name) {
+  auto& nodes = fixture.daemon.nodes;
+  nodes.erase(std::remove_if(nodes.begin(), nodes.end(),
+                             [&](const api::NodeView& node) { return node.name == name; }),
+              nodes.end());
+}
+
+}  // namespace
+
+class ClusterWindowTest : public QObject {
+  Q_OBJECT
+
+ private Q_SLOTS:
+  void cardsFollowTheMembers() {
+    ControllerFixture fixture;
+    QVERIFY(fixture.start());
+    ClusterWindow window(*fixture.controller);
+    fixture.daemon.nodes.push_back(node_view("node-x", "foreign"));
+    QTRY_COMPARE_WITH_TIMEOUT(fixture.controller->node_views().size(), size_t{4}, kSnapshotWaitMs);
+    QCOMPARE(window.card_count(), size_t{3});
+    QVERIFY(window.card("node-a") != nullptr);
+    QVERIFY(window.card("node-x") == nullptr);
+
+    remove_node(fixture, "node-b");
+    QTRY_VERIFY_WITH_TIMEOUT(window.card("node-b") == nullptr, kSnapshotWaitMs);
+    QCOMPARE(window.card_count(), size_t{2});
+  }
+
+  void aNodeLeavingDuringADragKeepsItsCardUntilTheDrop() {
+    ControllerFixture fixture;
+    QVERIFY(fixture.start());
+    ClusterWindow window(*fixture.controller);
+    window.show();
+    QTRY_VERIFY_WITH_TIMEOUT(window.card("node-a") != nullptr, kSnapshotWaitMs);
+    NodeCard* source = window.card("node-a");
+    QVERIFY(source != nullptr);
+    QCOMPARE(source->job_list()->model()->rowCount(), 1);
+    {
+      NodeCard::DragUnderWay drag;  // as the card's list does around QDrag::exec
+      remove_node(fixture, "node-a");
+      fixture.daemon.jobs.clear();
+      QTRY_VERIFY_WITH_TIMEOUT(source->isHidden(), kSnapshotWaitMs);
+      QCOMPARE(window.card("node-a"), source);
+      QCOMPARE(source->job_list()->model()->rowCount(), 0);  // its model is still there
+    }
+    QTRY_VERIFY_WITH_TIMEOUT(window.card("node-a") == nullptr, kSnapshotWaitMs);
+  }
+
+  void aNodeBackBeforeTheDropIsShownAgain() {
+    ControllerFixture fixture;
+    QVERIFY(fixture.start());
+    ClusterWindow window(*fixture.controller);
+    window.show();
+    QTRY_VERIFY_WITH_TIMEOUT(window.card("node-b") != nullptr, kSnapshotWaitMs);
+    NodeCard* card = window.card("node-b");
+    NodeCard::DragUnderWay drag;
+    std::vector<api::NodeView> all = fixture.daemon.nodes;
+    remove_node(fixture, "node-b");
+    QTRY_VERIFY_WITH_TIMEOUT(card->isHidden(), kSnapshotWaitMs);
+    fixture.daemon.nodes = all;
+    QTRY_VERIFY_WITH_TIMEOUT(!card->isHidden(), kSnapshotWaitMs);
+    QCOMPARE(window.card("node-b"), card);
+  }
+};
+
+QTEST_MAIN(ClusterWindowTest)
+#include "cluster_window_test.moc"
