@@ -32,6 +32,11 @@ ClusterTray::ClusterTray(ClusterController& controller, ApiConnection& api, QWid
     window_.raise();
     window_.activateWindow();
   });
+  QAction* setup = menu->addAction(tr("Create, join, or show the key..."));
+  connect(setup, &QAction::triggered, this, [this] {
+    window_.show();
+    QMetaObject::invokeMethod(&window_, "open_cluster_setup");
+  });
   QAction* quit = menu->addAction(tr("Quit"));
   connect(quit, &QAction::triggered, qApp, &QApplication::quit);
   tray_.setContextMenu(menu);

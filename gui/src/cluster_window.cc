@@ -2,7 +2,11 @@
 
 #include <QGridLayout>
 #include <QLabel>
+#include <QHBoxLayout>
 #include <QListWidget>
+#include <QMenuBar>
+#include <QPushButton>
+#include <QVBoxLayout>
 #include <QEvent>
 #include <QScrollArea>
 #include <QSplitter>
@@ -12,6 +16,7 @@
 #include <set>
 
 #include "cluster_controller.h"
+#include "cluster_setup_dialog.h"
 #include "load_chart.h"
 #include "node_card.h"
 
@@ -47,7 +52,29 @@ ClusterWindow::ClusterWindow(ClusterController& controller, QWidget* parent)
   splitter->addWidget(tabs);
   splitter->setStretchFactor(0, 3);
   splitter->setStretchFactor(1, 1);
-  setCentralWidget(splitter);
+  // A PC in no cluster: say so above the cards, with the way out.
+  no_cluster_ = new QWidget;
+  no_cluster_->setObjectName("no-cluster");
+  no_cluster_text_ = new QLabel;
+  no_cluster_text_->setWordWrap(true);
+  auto* setup_button = new QPushButton(tr("Create or &join a cluster..."));
+  connect(setup_button, &QPushButton::clicked, this, &ClusterWindow::open_cluster_setup);
+  auto* no_cluster_row = new QHBoxLayout(no_cluster_);
+  no_cluster_row->addWidget(no_cluster_text_, 1);
+  no_cluster_row->addWidget(setup_button);
+  no_cluster_->hide();
+
+  auto* central = new QWidget;
+  auto* central_layout = new QVBoxLayout(central);
+  central_layout->setContentsMargins(0, 0, 0, 0);
+  central_layout->addWidget(no_cluster_);
+  central_layout->addWidget(splitter, 1);
+  setCentralWidget(central);
+
+  QMenu* cluster_menu = menuBar()->addMenu(tr("&Cluster"));
+  QAction* setup = cluster_menu->addAction(tr("Create, join, or show the &key..."));
+  setup->setShortcut(QKeySequence(Qt::CTRL | Qt::Key_K));
+  connect(setup, &QAction::triggered, this, &ClusterWindow::open_cluster_setup);
 
   connection_ = new QLabel;
   statusBar()->addWidget(connection_, 1);
@@ -107,6 +134,14 @@ void ClusterWindow::refresh() {
   if (changed) lay_out_cards();
   chart_->update();
 
+  const std::optional<api::StatusView>& status = controller_.status();
+  const bool alone = status && !status->cluster_id;
+  if (alone)
+    no_cluster_text_->setText(tr("This PC is in no cluster yet (%1): create one, or join one "
+                                 "with its key.")
+                                  .arg(QString::fromStdString(status->alone_reason)));
+  no_cluster_->setVisible(alone);
+
   const auto& entries = controller_.migration_log().entries();
   if (entries.size() != log_entries_shown_ ||
       (!entries.empty() && log_->count() > 0 &&
@@ -138,6 +173,24 @@ bool ClusterWindow::eventFilter(QObject* watched, QEvent* event) {
       std::max(1, viewport_->width() / kCardSlotWidth) != columns_)
     lay_out_cards();
   return QMainWindow::eventFilter(watched, event);
+}
+
+bool ClusterWindow::offers_cluster_setup() const { return !no_cluster_->isHidden(); }
+
+void ClusterWindow::open_cluster_setup() {
+  if (setup_dialog_) {
+    setup_dialog_->raise();
+    setup_dialog_->activateWindow();
+    return;
+  }
+  const std::optional<api::StatusView>& status = controller_.status();
+  std::string cluster_id = status && status->cluster_id ? *status->cluster_id : std::string();
+  auto* dialog = new ClusterSetupDialog(setup_cli_, cluster_id, this);
+  dialog->setAttribute(Qt::WA_DeleteOnClose);
+  connect(dialog, &ClusterSetupDialog::cluster_changed, &controller_,
+          &ClusterController::poll_now);
+  setup_dialog_ = dialog;
+  dialog->show();
 }
 
 void ClusterWindow::on_move_finished(const FinishedMove& move) {

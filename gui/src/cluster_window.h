@@ -1,12 +1,16 @@
 // clusterview's window: a card per node (laid out in as many columns as the width allows,
 // so 2 to 64 nodes stay readable), the cluster's load over the last 10 minutes, and the log
 // of migrations. The status bar says when the daemon is not answering; the window
-// reconnects by itself.
+// reconnects by itself. A PC in no cluster is offered to create or join one.
 #pragma once
 
+#include <QDialog>
 #include <QMainWindow>
+#include <QPointer>
 #include <map>
 #include <string>
+
+#include "cluster_setup.h"
 
 class QGridLayout;
 class QLabel;
@@ -30,6 +34,14 @@ class ClusterWindow : public QMainWindow {
   size_t card_count() const { return cards_.size(); }
   QString connection_text() const;
   QListWidget* migration_log_view() const { return log_; }
+  /// True while the "this PC is in no cluster" line with its button shows.
+  bool offers_cluster_setup() const;
+  /// The commands the create/join dialog runs (tests put a stand-in CLI here).
+  void set_setup_cli(PrivilegedCli cli) { setup_cli_ = std::move(cli); }
+
+ public slots:
+  /// Opens the create/join/key dialog (one at a time), from the menu, the line or the tray.
+  void open_cluster_setup();
 
  protected:
   /// Lays the cards out again when the scroll area's viewport changes width.
@@ -50,6 +62,10 @@ class ClusterWindow : public QMainWindow {
   LoadChart* chart_;
   QListWidget* log_;
   QLabel* connection_;
+  QWidget* no_cluster_;  // the line offering to create or join a cluster
+  QLabel* no_cluster_text_;
+  PrivilegedCli setup_cli_;
+  QPointer<QDialog> setup_dialog_;
   size_t log_entries_shown_ = 0;
 };
 

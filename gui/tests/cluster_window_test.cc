@@ -81,6 +81,20 @@ class ClusterWindowTest : public QObject {
     QTRY_VERIFY_WITH_TIMEOUT(!card->isHidden(), kSnapshotWaitMs);
     QCOMPARE(window.card("node-b"), card);
   }
+
+  void aPcInNoClusterIsOfferedToCreateOrJoinOne() {
+    ControllerFixture fixture;
+    QVERIFY(fixture.start());
+    ClusterWindow window(*fixture.controller);
+    window.show();
+    QTRY_VERIFY_WITH_TIMEOUT(window.card("node-a") != nullptr, kSnapshotWaitMs);
+    QVERIFY(!window.offers_cluster_setup());  // the fixture's node is in a cluster
+    fixture.daemon.status.cluster_id.reset();
+    fixture.daemon.status.alone_reason = "no cluster secret";
+    QTRY_VERIFY_WITH_TIMEOUT(window.offers_cluster_setup(), kSnapshotWaitMs);
+    fixture.daemon.status.cluster_id = "0123456789abcdef";  // joined from the dialog or a shell
+    QTRY_VERIFY_WITH_TIMEOUT(!window.offers_cluster_setup(), kSnapshotWaitMs);
+  }
 };
 
 QTEST_MAIN(ClusterWindowTest)
