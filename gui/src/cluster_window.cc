@@ -3,6 +3,10 @@
 #include <QGridLayout>
 #include <QLabel>
 #include <QHBoxLayout>
+#include <QJsonArray>
+#include <QJsonDocument>
+#include <QJsonObject>
+#include <QListView>
 #include <QListWidget>
 #include <QMenuBar>
 #include <QPushButton>
@@ -17,6 +21,7 @@
 
 #include "cluster_controller.h"
 #include "cluster_setup_dialog.h"
+#include "job_list_model.h"
 #include "load_chart.h"
 #include "node_card.h"
 
@@ -134,6 +139,16 @@ void ClusterWindow::refresh() {
   if (changed) lay_out_cards();
   chart_->update();
 
+  // The title says how many are up (taskbars show it; the desktop test reads it).
+  int members = 0;
+  int up = 0;
+  for (const api::NodeView& view : nodes.rows()) {
+    if (view.state == "foreign") continue;
+    ++members;
+    if (view.state == "up") ++up;
+  }
+  setWindowTitle(tr("clusterview: %1 of %2 nodes up").arg(up).arg(members));
+
   const std::optional<api::StatusView>& status = controller_.status();
   const bool alone = status && !status->cluster_id;
   if (alone)
@@ -173,6 +188,28 @@ bool ClusterWindow::eventFilter(QObject* watched, QEvent* event) {
       std::max(1, viewport_->width() / kCardSlotWidth) != columns_)
     lay_out_cards();
   return QMainWindow::eventFilter(watched, event);
+}
+
+QByteArray ClusterWindow::layout_report() const {
+  QJsonArray cards;
+  for (const auto& [name, card] : cards_) {
+    if (card->isHidden()) continue;
+    QPoint centre = card->mapToGlobal(card->rect().center());
+    QJsonArray jobs;
+    QListView* list = card->job_list();
+    for (int row = 0; row < list->model()->rowCount(); ++row) {
+      QModelIndex index = list->model()->index(row, 0);
+      QPoint at = list->viewport()->mapToGlobal(list->visualRect(index).center());
+      jobs.append(QJsonObject{{"id", index.data(JobListModel::IdRole).toString()},
+                              {"x", at.x()},
+                              {"y", at.y()}});
+    }
+    cards.append(QJsonObject{{"name", QString::fromStdString(name)},
+                             {"x", centre.x()},
+                             {"y", centre.y()},
+                             {"jobs", jobs}});
+  }
+  return QJsonDocument(QJsonObject{{"nodes", cards}}).toJson(QJsonDocument::Compact);
 }
 
 bool ClusterWindow::offers_cluster_setup() const { return !no_cluster_->isHidden(); }

@@ -34,6 +34,10 @@ class ClusterWindow : public QMainWindow {
   size_t card_count() const { return cards_.size(); }
   QString connection_text() const;
   QListWidget* migration_log_view() const { return log_; }
+  /// Where the cards and their jobs are on the screen, for scripts that drive the window
+  /// (the desktop system test drags with xdotool): {"nodes": [{"name", "x", "y", "jobs":
+  /// [{"id", "x", "y"}]}]}, the centres in global coordinates, of the cards shown.
+  QByteArray layout_report() const;
   /// True while the "this PC is in no cluster" line with its button shows.
   bool offers_cluster_setup() const;
   /// The commands the create/join dialog runs (tests put a stand-in CLI here).

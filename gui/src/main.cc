@@ -5,6 +5,7 @@
 #include <QApplication>
 #include <QCommandLineParser>
 #include <QDateTime>
+#include <QSaveFile>
 #include <QSystemTrayIcon>
 #include <memory>
 
@@ -29,7 +30,10 @@ int main(int argc, char** argv) {
                                    clusterlive::api::kDefaultSocketPath);
   QCommandLineOption window_option("window", "Open the window at start (always without a tray).");
   QCommandLineOption no_tray_option("no-tray", "No tray icon; quit when the window closes.");
-  options.addOptions({socket_option, window_option, no_tray_option});
+  QCommandLineOption layout_option(
+      "layout-report", "After each refresh, write where the cards and jobs are on the screen "
+      "(JSON, for scripts that drive the window).", "file");
+  options.addOptions({socket_option, window_option, no_tray_option, layout_option});
   options.process(app);
 
   ApiConnection api(options.value(socket_option));
@@ -45,6 +49,16 @@ int main(int argc, char** argv) {
   if (!tray) QApplication::setQuitOnLastWindowClosed(true);
   if (!tray || options.isSet(window_option)) window.show();
 
+  if (options.isSet(layout_option)) {
+    const QString report_path = options.value(layout_option);
+    QObject::connect(&controller, &ClusterController::refreshed, &window, [&window, report_path] {
+      QSaveFile report(report_path);  // whole or not at all, for a reader polling it
+      if (report.open(QIODevice::WriteOnly)) {
+        report.write(window.layout_report());
+        report.commit();
+      }
+    });
+  }
   controller.start();
   return QApplication::exec();
 }

@@ -1,6 +1,11 @@
 // The window's cards follow the members: one card per node of this cluster (none for a
-// foreign one), a card goes when its node leaves, and a node that leaves while a job is being
-// dragged keeps its card, hidden, until the drag is over (the drag may have started on it).
+// foreign one), the title counts those up, the layout report names every card and job, a
+// card goes when its node leaves, and a node that leaves while a job is being dragged keeps
+// its card, hidden, until the drag is over (the drag may have started on it); a PC in no
+// cluster is offered to create or join one.
+#include <QJsonArray>
+#include <QJsonDocument>
+#include <QJsonObject>
 #include <QListView>
 #include <algorithm>
 
@@ -40,6 +45,16 @@ class ClusterWindowTest : public QObject {
     QCOMPARE(window.card_count(), size_t{3});
     QVERIFY(window.card("node-a") != nullptr);
     QVERIFY(window.card("node-x") == nullptr);
+    QCOMPARE(window.windowTitle(), QString("clusterview: 2 of 3 nodes up"));  // node-c suspect
+
+    // What a script driving the window reads: every card, and node-a's job.
+    QJsonArray cards = QJsonDocument::fromJson(window.layout_report())["nodes"].toArray();
+    QStringList names;
+    for (const QJsonValue& card : cards) names << card["name"].toString();
+    QCOMPARE(names, (QStringList{"node-a", "node-b", "node-c"}));
+    QCOMPARE(cards[0]["jobs"].toArray().size(), 1);
+    QCOMPARE(cards[0]["jobs"][0]["id"].toString(), QString("j-00000001"));
+    QCOMPARE(cards[1]["jobs"].toArray().size(), 0);
 
     remove_node(fixture, "node-b");
     QTRY_VERIFY_WITH_TIMEOUT(window.card("node-b") == nullptr, kSnapshotWaitMs);
