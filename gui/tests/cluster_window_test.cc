@@ -50,11 +50,12 @@ class ClusterWindowTest : public QObject {
     // What a script driving the window reads: every card, and node-a's job.
     QJsonArray cards = QJsonDocument::fromJson(window.layout_report())["nodes"].toArray();
     QStringList names;
-    for (const QJsonValue& card : cards) names << card["name"].toString();
+    for (const QJsonValue& card : cards) names << card.toObject().value("name").toString();
     QCOMPARE(names, (QStringList{"node-a", "node-b", "node-c"}));
-    QCOMPARE(cards[0]["jobs"].toArray().size(), 1);
-    QCOMPARE(cards[0]["jobs"][0]["id"].toString(), QString("j-00000001"));
-    QCOMPARE(cards[1]["jobs"].toArray().size(), 0);
+    QJsonArray jobs_of_a = cards.at(0).toObject().value("jobs").toArray();
+    QCOMPARE(jobs_of_a.size(), 1);
+    QCOMPARE(jobs_of_a.at(0).toObject().value("id").toString(), QString("j-00000001"));
+    QCOMPARE(cards.at(1).toObject().value("jobs").toArray().size(), 0);
 
     remove_node(fixture, "node-b");
     QTRY_VERIFY_WITH_TIMEOUT(window.card("node-b") == nullptr, kSnapshotWaitMs);
