@@ -2,7 +2,7 @@
 VARIANT ?= node
 N ?= 3
 
-.PHONY: all setup iso cluster cluster-down demo test test-unit test-system fault-trials lint bench fuzz core clean
+.PHONY: all setup iso cluster cluster-down demo test test-unit test-system fault-trials desktop-test lint bench fuzz core clean
 
 all: iso
 
@@ -41,10 +41,16 @@ test-system:
 fault-trials: setup
 	TRIALS=10 WORKER_TRIALS=10 CUT_TRIALS=10 KILL_TRIALS=10 tests/system/run 41 42 43
 
+## make desktop-test: the desktop image on three nodes, clusterview driven with a real mouse drag
+## (tests/system/50-desktop.sh; make test leaves it out: it builds the desktop-test image)
+desktop-test: setup
+	tests/system/run 50
+
 lint:
 	scripts/lint
 
-## make bench: build, boot and membership figures, printed and written to image/bench.json
+## make bench: build, boot, membership, migration and desktop figures, printed and written to
+## image/bench.json
 bench:
 	scripts/bench
 
