@@ -1,5 +1,5 @@
 # clusterlive: thin targets; the work is in scripts/.
-VARIANT ?= node
+VARIANT ?= desktop
 N ?= 3
 
 .PHONY: all setup iso cluster cluster-down demo test test-unit test-system fault-trials desktop-test lint bench fuzz core clean
@@ -9,7 +9,7 @@ all: iso
 setup:
 	scripts/setup
 
-## make iso [VARIANT=node|test] [MIRROR=uri]: build image/clusterlive-VARIANT-amd64.iso
+## make iso [VARIANT=desktop|node|test|desktop-test] [MIRROR=uri]: build image/clusterlive-VARIANT-amd64.iso
 iso: setup
 	scripts/build-image $(VARIANT)
 
