@@ -31,6 +31,10 @@ namespace {
 /// Room a card needs across, px (its minimum width and the grid's spacing).
 constexpr int kCardSlotWidth = 240;
 
+/// The window's size when it first opens, px.
+constexpr int kInitialWidth = 1000;
+constexpr int kInitialHeight = 700;
+
 }  // namespace
 
 ClusterWindow::ClusterWindow(ClusterController& controller, QWidget* parent)
@@ -55,8 +59,11 @@ ClusterWindow::ClusterWindow(ClusterController& controller, QWidget* parent)
   auto* splitter = new QSplitter(Qt::Vertical);
   splitter->addWidget(scroll);
   splitter->addWidget(tabs);
+  // Three quarters of the height for the cards, the jobs on them and the drop forecasts;
+  // left to the size hints, the chart took three quarters (a scroll area hints small).
   splitter->setStretchFactor(0, 3);
   splitter->setStretchFactor(1, 1);
+  splitter->setSizes({3 * kInitialHeight / 4, kInitialHeight / 4});
   // A PC in no cluster: say so above the cards, with the way out.
   no_cluster_ = new QWidget;
   no_cluster_->setObjectName("no-cluster");
@@ -92,7 +99,7 @@ ClusterWindow::ClusterWindow(ClusterController& controller, QWidget* parent)
           &ClusterWindow::on_connection_changed);
   connect(&controller_, &ClusterController::action_failed, this,
           [this](const QString& why) { statusBar()->showMessage(why, 10000); });
-  resize(1000, 700);
+  resize(kInitialWidth, kInitialHeight);
 }
 
 NodeCard* ClusterWindow::card(const std::string& node) const {

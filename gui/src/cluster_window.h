@@ -34,6 +34,8 @@ class ClusterWindow : public QMainWindow {
   size_t card_count() const { return cards_.size(); }
   QString connection_text() const;
   QListWidget* migration_log_view() const { return log_; }
+  /// Where the cards are drawn (the scroll area's viewport).
+  QWidget* cards_viewport() const { return viewport_; }
   /// Where the cards and their jobs are on the screen, for scripts that drive the window
   /// (the desktop system test drags with xdotool): {"nodes": [{"name", "x", "y", "jobs":
   /// [{"id", "x", "y"}]}]}, the centres in global coordinates, of the cards shown.

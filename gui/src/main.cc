@@ -5,8 +5,10 @@
 #include <QApplication>
 #include <QCommandLineParser>
 #include <QDateTime>
+#include <QElapsedTimer>
 #include <QSaveFile>
 #include <QSystemTrayIcon>
+#include <QTimer>
 #include <memory>
 
 #include "api/api_types.h"
@@ -14,6 +16,12 @@
 #include "cluster_controller.h"
 #include "cluster_tray.h"
 #include "cluster_window.h"
+
+namespace {
+/// How long to wait for a system tray at start, and how often to look, ms.
+constexpr qint64 kTrayWaitMs = 30000;
+constexpr int kTrayPollMs = 500;
+}  // namespace
 
 int main(int argc, char** argv) {
   using namespace clusterlive::view;
@@ -40,14 +48,38 @@ int main(int argc, char** argv) {
   ClusterController controller(api, getuid(), [] { return QDateTime::currentMSecsSinceEpoch(); });
   ClusterWindow window(controller);
 
-  const bool tray_wanted = !options.isSet(no_tray_option);
+  // With a tray the window opens from its icon; without one (or with --no-tray) the window
+  // is the application. At login the panel holding the tray may start after clusterview:
+  // wait for the tray a while before falling back to the window alone.
   std::unique_ptr<ClusterTray> tray;
-  if (tray_wanted && QSystemTrayIcon::isSystemTrayAvailable()) {
+  auto use_tray = [&] {
     tray = std::make_unique<ClusterTray>(controller, api, window);
     tray->show();
+  };
+  auto use_window_alone = [&] {
+    QApplication::setQuitOnLastWindowClosed(true);
+    window.show();
+  };
+  if (options.isSet(window_option)) window.show();
+  if (options.isSet(no_tray_option)) {
+    use_window_alone();
+  } else if (QSystemTrayIcon::isSystemTrayAvailable()) {
+    use_tray();
+  } else {
+    auto* poll = new QTimer(&app);
+    QElapsedTimer waited;
+    waited.start();
+    QObject::connect(poll, &QTimer::timeout, &app, [&, poll, waited] {
+      if (QSystemTrayIcon::isSystemTrayAvailable()) {
+        poll->stop();
+        use_tray();
+      } else if (waited.hasExpired(kTrayWaitMs)) {
+        poll->stop();
+        use_window_alone();
+      }
+    });
+    poll->start(kTrayPollMs);
   }
-  if (!tray) QApplication::setQuitOnLastWindowClosed(true);
-  if (!tray || options.isSet(window_option)) window.show();
 
   if (options.isSet(layout_option)) {
     const QString report_path = options.value(layout_option);

@@ -88,10 +88,12 @@ void NodeCard::update_from(const api::NodeView& view, double capacity) {
   title_->setText(QString::fromStdString(view.name) + (view.self ? tr(" (this PC)") : QString()));
   state_->setText(QString::fromStdString(view.state));
   state_->setStyleSheet("color: " + state_colour(view.state));
-  if (view.cores && view.cpu_speed)
-    cpu_->setText(tr("%1 cores, speed %2").arg(*view.cores).arg(*view.cpu_speed));
-  else
+  if (view.cores && view.cpu_speed) {
+    const QString cores = *view.cores == 1 ? tr("1 core") : tr("%1 cores").arg(*view.cores);
+    cpu_->setText(tr("%1, speed %2").arg(cores).arg(*view.cpu_speed));
+  } else {
     cpu_->setText(tr("CPU not known yet"));
+  }
   double busy = -1;
   if (view.load && view.cores && *view.cores > 0) busy = *view.load / *view.cores;
   load_->set_values(capacity, busy);

@@ -25,7 +25,7 @@ mkdir -p "$ARTIFACTS"
 # /run: user-authority-in-system-dir).
 XENV=(env DISPLAY=:0 XAUTHORITY=/run/lightdm/user/xauthority)
 x_on() { local k="$1"; shift; on "$k" "${XENV[@]}" "$@"; }
-LAYOUT=/run/clusterview-layout.json
+LAYOUT=/tmp/clusterview-layout.json
 TITLE_UP="clusterview: $NODES of $NODES nodes up"
 
 # Usage: layout K   the window's layout report on node K (see clusterview --layout-report).
@@ -72,6 +72,8 @@ the_window_shows_the_three_nodes() {
 	x_on 1 bash -c "xdotool search --name '^$TITLE_UP\$' | head -n 1 | xargs -I{} xdotool windowactivate --sync {} windowsize {} 100% 100% windowmove {} 0 0" || return 1
 	wait_until 60 "the three cards in the window" eval \
 		"[ \"\$(layout 1 | jq '.nodes | length')\" = $NODES ]" || return 1
+	# Any input wakes a screen the X server blanked after its idle time (10 minutes).
+	x_on 1 xdotool mousemove 640 700 || return 1
 	sleep 3
 	vc screenshot 1 "$ARTIFACTS/desktop-three-nodes.png" >/dev/null || return 1
 	check "the screenshot is a PNG of a drawn screen ($(stat -c %s "$ARTIFACTS/desktop-three-nodes.png") bytes)" \
