@@ -4,6 +4,8 @@
 
 #include <QApplication>
 #include <QCommandLineParser>
+#include <QDBusConnection>
+#include <QDBusConnectionInterface>
 #include <QDateTime>
 #include <QElapsedTimer>
 #include <QSaveFile>
@@ -21,6 +23,18 @@ namespace {
 /// How long to wait for a system tray at start, and how often to look, ms.
 constexpr qint64 kTrayWaitMs = 30000;
 constexpr int kTrayPollMs = 500;
+
+/// Whether it is time to ask Qt for the tray. Qt decides once per process, at the first
+/// question, which kind of tray it uses: a D-Bus StatusNotifierItem when the panel's
+/// StatusNotifierWatcher is on the session bus, else an XEmbed icon. Asked at login before
+/// LXQt's panel put its watcher on the bus, Qt settles on XEmbed for good, which that panel
+/// does not host: the icon never shows. So ask once the watcher is there, or when there is no
+/// session bus at all, or when the wait is over (a desktop with an XEmbed tray only).
+bool time_to_ask_for_the_tray(const QElapsedTimer& waited) {
+  QDBusConnectionInterface* bus = QDBusConnection::sessionBus().interface();
+  return bus == nullptr || bus->isServiceRegistered("org.kde.StatusNotifierWatcher").value() ||
+         waited.hasExpired(kTrayWaitMs);
+}
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -63,13 +77,12 @@ int main(int argc, char** argv) {
   if (options.isSet(window_option)) window.show();
   if (options.isSet(no_tray_option)) {
     use_window_alone();
-  } else if (QSystemTrayIcon::isSystemTrayAvailable()) {
-    use_tray();
   } else {
     auto* poll = new QTimer(&app);
     QElapsedTimer waited;
     waited.start();
-    QObject::connect(poll, &QTimer::timeout, &app, [&, poll, waited] {
+    auto look_for_the_tray = [&, poll, waited] {
+      if (!time_to_ask_for_the_tray(waited)) return;
       if (QSystemTrayIcon::isSystemTrayAvailable()) {
         poll->stop();
         use_tray();
@@ -77,8 +90,10 @@ int main(int argc, char** argv) {
         poll->stop();
         use_window_alone();
       }
-    });
+    };
+    QObject::connect(poll, &QTimer::timeout, &app, look_for_the_tray);
     poll->start(kTrayPollMs);
+    look_for_the_tray();
   }
 
   if (options.isSet(layout_option)) {

@@ -50,12 +50,28 @@ drag() {
 
 where_is() { job_json 1 "$1" | jq -r .where; }
 
+# Usage: tray_icon_is_clusterviews K   the one item registered with node K's panel tray (its
+# StatusNotifierWatcher, on the live user's session bus) belongs to the clusterview process.
+tray_icon_is_clusterviews() {
+	on "$1" bash -c 'bus() { runuser -u user -- busctl --address=unix:path=/run/user/1000/bus "$@"; }
+		item="$(bus get-property org.kde.StatusNotifierWatcher /StatusNotifierWatcher \
+			org.kde.StatusNotifierWatcher RegisteredStatusNotifierItems)" || exit 1
+		set -- $item   # as 1 ":1.15/StatusNotifierItem"
+		[ "$1 $2" = "as 1" ] || exit 1
+		owner="${3#\"}"; owner="${owner%%/*}"
+		[ "$(bus status "$owner" | sed -n "s/^PID=//p")" = "$(pgrep -u user -x clusterview)" ]'
+}
+
 every_node_runs_clusterview_in_its_session() {
 	local k
 	for k in $(seq 1 "$NODES"); do
 		wait_until 300 "node $k's X server" on "$k" test -S /tmp/.X11-unix/X0 || return 1
 		wait_until 240 "clusterview in the live user's session on node $k" \
 			on "$k" pgrep -u user -x clusterview >/dev/null || return 1
+		wait_until 120 "clusterview's icon in node $k's panel tray" tray_icon_is_clusterviews "$k" ||
+			return 1
+		# With its icon in the tray, it opens no window of its own.
+		check "no clusterview window on node $k" eval "! x_on $k xdotool search --onlyvisible --name '^clusterview' >/dev/null"
 	done
 	nodes_are_up_with_shared_storage
 }
@@ -88,6 +104,8 @@ a_job_dragged_onto_node_2_moves_there() {
 	wait_until 30 "$id on node 1's card" steady job_at 1 "$id" || return 1
 	from="$(job_at 1 "$id")" to="$(card_at 1 "$node2")" || return 1
 	log "  dragging $id from ($from) on $node1's card to ($to), $node2's card"
+	# The window on top, so the press lands on it.
+	x_on 1 bash -c "xdotool search --name '^$TITLE_UP\$' | head -n 1 | xargs -I{} xdotool windowactivate --sync {}" || return 1
 	# shellcheck disable=SC2086
 	drag 1 $from $to || return 1
 	wait_until 300 "$id to run on $node2" eval "[ \"\$(where_is $id)\" = $node2 ]" || return 1
@@ -103,6 +121,7 @@ a_double_click_sends_it_home() {
 	# shellcheck disable=SC2086
 	x_on 1 xdotool mousemove $at sleep 1 click --repeat 2 --delay 150 1 || return 1
 	wait_until 300 "$id to be back on $node1" eval "[ \"\$(where_is $id)\" = $node1 ]" || return 1
+	check "it moved twice: there and back" [ "$(job_json 1 "$id" | jq .migrations)" = 2 ]
 	stop_and_check "$id" dragged
 }
 
