@@ -20,20 +20,20 @@
 #include "cluster_window.h"
 
 namespace {
-/// How long to wait for a system tray at start, and how often to look, ms.
+/// How long to wait for a system tray at start before opening the window, how long to keep
+/// looking for one after that, and how often to look, ms.
 constexpr qint64 kTrayWaitMs = 30000;
+constexpr qint64 kTrayGiveUpMs = 600000;
 constexpr int kTrayPollMs = 500;
 
-/// Whether it is time to ask Qt for the tray. Qt decides once per process, at the first
-/// question, which kind of tray it uses: a D-Bus StatusNotifierItem when the panel's
-/// StatusNotifierWatcher is on the session bus, else an XEmbed icon. Asked at login before
-/// LXQt's panel put its watcher on the bus, Qt settles on XEmbed for good, which that panel
-/// does not host: the icon never shows. So ask once the watcher is there, or when there is no
-/// session bus at all, or when the wait is over (a desktop with an XEmbed tray only).
-bool time_to_ask_for_the_tray(const QElapsedTimer& waited) {
+/// Qt decides once per process, at its first question, which kind of tray it uses: a D-Bus
+/// StatusNotifierItem when the panel's StatusNotifierWatcher is on the session bus, else an
+/// XEmbed icon. Asked at login before LXQt's panel put its watcher on the bus, it would
+/// settle on XEmbed for good, which that panel does not host. So ask Qt only once the watcher
+/// is there, or when there is no session bus at all.
+bool worth_asking_for_the_tray() {
   QDBusConnectionInterface* bus = QDBusConnection::sessionBus().interface();
-  return bus == nullptr || bus->isServiceRegistered("org.kde.StatusNotifierWatcher").value() ||
-         waited.hasExpired(kTrayWaitMs);
+  return bus == nullptr || bus->isServiceRegistered("org.kde.StatusNotifierWatcher").value();
 }
 }  // namespace
 
@@ -63,10 +63,12 @@ int main(int argc, char** argv) {
   ClusterWindow window(controller);
 
   // With a tray the window opens from its icon; without one (or with --no-tray) the window
-  // is the application. At login the panel holding the tray may start after clusterview:
-  // wait for the tray a while before falling back to the window alone.
+  // is the application. At login the panel holding the tray may start after clusterview (on
+  // a loaded PC, by a minute): wait for the tray a while, then open the window, but still add
+  // the icon when the tray comes.
   std::unique_ptr<ClusterTray> tray;
   auto use_tray = [&] {
+    QApplication::setQuitOnLastWindowClosed(false);
     tray = std::make_unique<ClusterTray>(controller, api, window);
     tray->show();
   };
@@ -75,6 +77,7 @@ int main(int argc, char** argv) {
     window.show();
   };
   if (options.isSet(window_option)) window.show();
+  bool window_opened_for_want_of_a_tray = false;
   if (options.isSet(no_tray_option)) {
     use_window_alone();
   } else {
@@ -82,14 +85,20 @@ int main(int argc, char** argv) {
     QElapsedTimer waited;
     waited.start();
     auto look_for_the_tray = [&, poll, waited] {
-      if (!time_to_ask_for_the_tray(waited)) return;
-      if (QSystemTrayIcon::isSystemTrayAvailable()) {
+      const bool wait_over = waited.hasExpired(kTrayWaitMs);
+      // At the end of the wait, ask Qt once whatever the bus says (a desktop with an
+      // XEmbed tray only).
+      const bool ask = worth_asking_for_the_tray() || (wait_over && !window_opened_for_want_of_a_tray);
+      if (ask && QSystemTrayIcon::isSystemTrayAvailable()) {
         poll->stop();
         use_tray();
-      } else if (waited.hasExpired(kTrayWaitMs)) {
-        poll->stop();
+        return;
+      }
+      if (wait_over && !window_opened_for_want_of_a_tray) {
+        window_opened_for_want_of_a_tray = true;
         use_window_alone();
       }
+      if (waited.hasExpired(kTrayGiveUpMs)) poll->stop();
     };
     QObject::connect(poll, &QTimer::timeout, &app, look_for_the_tray);
     poll->start(kTrayPollMs);

@@ -68,10 +68,10 @@ every_node_runs_clusterview_in_its_session() {
 		wait_until 300 "node $k's X server" on "$k" test -S /tmp/.X11-unix/X0 || return 1
 		wait_until 240 "clusterview in the live user's session on node $k" \
 			on "$k" pgrep -u user -x clusterview >/dev/null || return 1
-		wait_until 120 "clusterview's icon in node $k's panel tray" tray_icon_is_clusterviews "$k" ||
+		# Under emulation the panel can come a minute after clusterview, which by then has
+		# opened its window: the icon must come all the same.
+		wait_until 180 "clusterview's icon in node $k's panel tray" tray_icon_is_clusterviews "$k" ||
 			return 1
-		# With its icon in the tray, it opens no window of its own.
-		check "no clusterview window on node $k" eval "! x_on $k xdotool search --onlyvisible --name '^clusterview' >/dev/null"
 	done
 	nodes_are_up_with_shared_storage
 }
