@@ -54,3 +54,15 @@ elapsed_since() { awk -v s="$1" -v e="$(date +%s.%N)" 'BEGIN { printf "%.1f", e 
 # in two bytes) and the name clusterlive derives from that MAC (node- + its last 3 bytes).
 vcluster_node_mac() { printf '52:54:00:c1:%02x:%02x\n' $(($1 / 256)) $(($1 % 256)); }
 vcluster_node_name() { printf 'node-c1%02x%02x\n' $(($1 / 256)) $(($1 % 256)); }
+
+# Node-side bash for `vcluster exec K -- bash -c "$CLUSTERVIEW_TRAY_ICON_CHECK"` on a desktop
+# node: succeeds when the one item in the live user's panel tray (LXQt's StatusNotifierWatcher,
+# on their session bus) belongs to the clusterview process.
+# shellcheck disable=SC2016,SC2034
+CLUSTERVIEW_TRAY_ICON_CHECK='bus() { runuser -u user -- busctl --address=unix:path=/run/user/1000/bus "$@"; }
+	item="$(bus get-property org.kde.StatusNotifierWatcher /StatusNotifierWatcher \
+		org.kde.StatusNotifierWatcher RegisteredStatusNotifierItems 2>/dev/null)" || exit 1
+	set -- $item   # as 1 ":1.15/StatusNotifierItem"
+	[ "$1 $2" = "as 1" ] || exit 1
+	owner="${3#\"}"; owner="${owner%%/*}"
+	[ "$(bus status "$owner" | sed -n "s/^PID=//p")" = "$(pgrep -u user -x clusterview)" ]'

@@ -50,17 +50,8 @@ drag() {
 
 where_is() { job_json 1 "$1" | jq -r .where; }
 
-# Usage: tray_icon_is_clusterviews K   the one item registered with node K's panel tray (its
-# StatusNotifierWatcher, on the live user's session bus) belongs to the clusterview process.
-tray_icon_is_clusterviews() {
-	on "$1" bash -c 'bus() { runuser -u user -- busctl --address=unix:path=/run/user/1000/bus "$@"; }
-		item="$(bus get-property org.kde.StatusNotifierWatcher /StatusNotifierWatcher \
-			org.kde.StatusNotifierWatcher RegisteredStatusNotifierItems)" || exit 1
-		set -- $item   # as 1 ":1.15/StatusNotifierItem"
-		[ "$1 $2" = "as 1" ] || exit 1
-		owner="${3#\"}"; owner="${owner%%/*}"
-		[ "$(bus status "$owner" | sed -n "s/^PID=//p")" = "$(pgrep -u user -x clusterview)" ]'
-}
+# Usage: tray_icon_is_clusterviews K   clusterview's icon is in node K's panel tray.
+tray_icon_is_clusterviews() { on "$1" bash -c "$CLUSTERVIEW_TRAY_ICON_CHECK"; }
 
 every_node_runs_clusterview_in_its_session() {
 	local k
