@@ -54,10 +54,15 @@ class TempDir {
   std::string path_;
 };
 
-/// The whole contents of `path` ("" if it cannot be read).
+/// The whole contents of `path` ("" if it cannot be read). libstdc++ throws when a read fails
+/// after the open, as reading /proc/PID/stat does (ESRCH) when the process just exited.
 inline std::string read_all(const std::string& path) {
   std::ifstream in(path, std::ios::binary);
-  return std::string(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
+  try {
+    return std::string(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
+  } catch (const std::ios_base::failure&) {
+    return "";
+  }
 }
 
 /// True if `path` exists (without following a final symlink).
