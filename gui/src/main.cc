@@ -26,11 +26,12 @@ constexpr qint64 kTrayWaitMs = 30000;
 constexpr qint64 kTrayGiveUpMs = 600000;
 constexpr int kTrayPollMs = 500;
 
-/// Qt decides once per process, at its first question, which kind of tray it uses: a D-Bus
-/// StatusNotifierItem when the panel's StatusNotifierWatcher is on the session bus, else an
-/// XEmbed icon. Asked at login before LXQt's panel put its watcher on the bus, it would
-/// settle on XEmbed for good, which that panel does not host. So ask Qt only once the watcher
-/// is there, or when there is no session bus at all.
+/// Qt's generic platform theme decides once per process, at its first question, which kind of
+/// tray it uses: a D-Bus StatusNotifierItem when a panel's StatusNotifierWatcher is on the
+/// session bus, else an XEmbed icon. Asked before the panel put its watcher on the bus, it
+/// would settle on XEmbed for good, which LXQt's panel does not host. (LXQt's own theme asks
+/// the bus each time; waiting costs it nothing.) So ask Qt only once the watcher is there, or
+/// when there is no session bus at all.
 bool worth_asking_for_the_tray() {
   QDBusConnectionInterface* bus = QDBusConnection::sessionBus().interface();
   return bus == nullptr || bus->isServiceRegistered("org.kde.StatusNotifierWatcher").value();

@@ -28,6 +28,9 @@ x_on() { local k="$1"; shift; on "$k" "${XENV[@]}" "$@"; }
 LAYOUT=/tmp/clusterview-layout.json
 TITLE_UP="clusterview: $NODES of $NODES nodes up"
 
+# The X window id of the test's clusterview window on node 1 (the first whose title says all
+# nodes are up).
+test_window() { x_on 1 xdotool search --name "^$TITLE_UP\$" | head -n 1; }
 # Usage: layout K   the window's layout report on node K (see clusterview --layout-report).
 layout() { on "$1" cat "$LAYOUT"; }
 # Usage: job_at K ID   "X Y" of job ID's item in the window on node K; fails if not shown.
@@ -68,6 +71,7 @@ every_node_runs_clusterview_in_its_session() {
 }
 
 the_window_shows_the_three_nodes() {
+	local win
 	# A window of its own in the session (the autostarted one sits in the tray), reporting
 	# where its cards and jobs are drawn.
 	on 1 systemd-run --unit=clusterview-test --uid=user --setenv=DISPLAY=:0 \
@@ -76,7 +80,8 @@ the_window_shows_the_three_nodes() {
 	wait_until 120 "the window's title to say '$TITLE_UP'" \
 		x_on 1 xdotool search --name "^$TITLE_UP\$" >/dev/null || return 1
 	# Full size, so every card is on the screen.
-	x_on 1 bash -c "xdotool search --name '^$TITLE_UP\$' | head -n 1 | xargs -I{} xdotool windowactivate --sync {} windowsize {} 100% 100% windowmove {} 0 0" || return 1
+	win="$(test_window)" && [ -n "$win" ] || return 1
+	x_on 1 xdotool windowactivate --sync "$win" windowsize "$win" 100% 100% windowmove "$win" 0 0 || return 1
 	wait_until 60 "the three cards in the window" eval \
 		"[ \"\$(layout 1 | jq '.nodes | length')\" = $NODES ]" || return 1
 	# Any input wakes a screen the X server blanked after its idle time (10 minutes).
@@ -88,7 +93,7 @@ the_window_shows_the_three_nodes() {
 }
 
 a_job_dragged_onto_node_2_moves_there() {
-	local id from to node1 node2
+	local id from to node1 node2 win
 	node1="$(expected_name 1)" node2="$(expected_name 2)"
 	id="$(start_counter dragged 1)" || return 1
 	printf '%s\n' "$id" >"$ARTIFACTS/job"
@@ -96,7 +101,8 @@ a_job_dragged_onto_node_2_moves_there() {
 	from="$(job_at 1 "$id")" to="$(card_at 1 "$node2")" || return 1
 	log "  dragging $id from ($from) on $node1's card to ($to), $node2's card"
 	# The window on top, so the press lands on it.
-	x_on 1 bash -c "xdotool search --name '^$TITLE_UP\$' | head -n 1 | xargs -I{} xdotool windowactivate --sync {}" || return 1
+	win="$(test_window)" && [ -n "$win" ] || return 1
+	x_on 1 xdotool windowactivate --sync "$win" || return 1
 	# shellcheck disable=SC2086
 	drag 1 $from $to || return 1
 	wait_until 300 "$id to run on $node2" eval "[ \"\$(where_is $id)\" = $node2 ]" || return 1
