@@ -35,20 +35,20 @@ TEST(PageServer, FirstRoundHasNoParent) {
                   "27000", "-o", kTarget + "/page-server-1.log", "-v4"}));
 }
 
-TEST(PageServer, LaterRoundNamesThePreviousOneAndReportsReadiness) {
+TEST(PageServer, LaterRoundNamesThePreviousOneDedupsItAndReportsReadiness) {
   PageServerRequest request{kTarget, ImageSet::precopy(3), "fd00:c1::2", 27001, 3};
   EXPECT_EQ(page_server_command(request),
             (Argv{"criu", "page-server", "-D", kTarget + "/3", "--prev-images-dir", "../2",
-                  "--address", "fd00:c1::2", "--port", "27001", "--status-fd", "3", "-o",
-                  kTarget + "/page-server-3.log", "-v4"}));
+                  "--auto-dedup", "--address", "fd00:c1::2", "--port", "27001", "--status-fd", "3",
+                  "-o", kTarget + "/page-server-3.log", "-v4"}));
 }
 
 TEST(PageServer, FinalSetNamesTheLastRound) {
   PageServerRequest request{kTarget, ImageSet::final_after(2), "fd00:c1::2", 27000, 5};
   EXPECT_EQ(page_server_command(request),
             (Argv{"criu", "page-server", "-D", kTarget + "/final", "--prev-images-dir", "../2",
-                  "--address", "fd00:c1::2", "--port", "27000", "--status-fd", "5", "-o",
-                  kTarget + "/page-server-final.log", "-v4"}));
+                  "--auto-dedup", "--address", "fd00:c1::2", "--port", "27000", "--status-fd", "5",
+                  "-o", kTarget + "/page-server-final.log", "-v4"}));
 }
 
 TEST(PreDump, FirstRound) {
