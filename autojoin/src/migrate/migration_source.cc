@@ -32,6 +32,8 @@ namespace {
 constexpr TimeMs kConnectTimeoutMs = 10'000;
 constexpr TimeMs kAnswerTimeoutMs = 30'000;
 constexpr TimeMs kBestEffortAnswerMs = 10'000;
+// How long a failed dump waits for the target's side of the story (its page server's error).
+constexpr TimeMs kTargetReasonWaitMs = 5'000;
 constexpr const char* kDirtyTrackingFeature = "mem_dirty_track";
 
 // Image files of the source's final set the target needs besides the pages its page server
@@ -198,8 +200,17 @@ std::vector<MigrationAction> Source::transfer(const criu::ImageSet& set) {
   criu_.reset();
   std::string log_path = criu::log_path(attempt_dir(), set.final_dump ? "dump" : "pre-dump", set);
   if (!WIFEXITED(*status) || WEXITSTATUS(*status) != 0) {
-    return failed("criu " + std::string(set.final_dump ? "dump" : "pre-dump") + " " +
-                  describe_status(*status) + ": " + criu_log_error(log_path));
+    std::string why = "criu " + std::string(set.final_dump ? "dump" : "pre-dump") + " " +
+                      describe_status(*status) + ": " + criu_log_error(log_path);
+    // When the target's page server failed first (its image space full, say), our CRIU saw
+    // only the connection drop; the target's answer names the cause. Read it also so that it
+    // is not taken for the answer to the next request (the discard).
+    std::string ignored;
+    auto target_side = link_->receive(monotonic_ms() + kTargetReasonWaitMs, ignored);
+    if (target_side && !target_side->value("stored", true) && target_side->contains("error")) {
+      why += "; " + target_side->value("error", std::string());
+    }
+    return failed(why);
   }
   auto stored = link_->receive(monotonic_ms() + kAnswerTimeoutMs, error);
   if (!stored) return failed("the target did not confirm the pages: " + error);
