@@ -88,6 +88,8 @@ a_full_image_space_on_the_target_aborts_the_migration() {
 		rc=0
 		out="$(as_user "$SOURCE" clusterlive migrate "$id" "$(expected_name "$TARGET")" 2>&1)" || rc=$?
 		check "trial $trial: migrate fails (got $rc: $(tail -n 1 <<<"$out"))" [ "$rc" -ne 0 ] || return 1
+		# The source's CRIU sees only the connection drop; the reason must carry the target's.
+		check "trial $trial: the reason names the full space" grep -q 'No space left on device' <<<"$out" || return 1
 		check "trial $trial: the job runs on node $SOURCE, once" [ "$(copies_on "$SOURCE" "$marker") $(copies_of "$marker")" = "1 1" ] || return 1
 		check "trial $trial: ps says running on node $SOURCE" [ "$(job_json "$SOURCE" "$id" | jq -r '"\(.state) \(.where)"')" = "running $(expected_name "$SOURCE")" ] || return 1
 	done
