@@ -50,6 +50,7 @@ void Membership::tick(TimeMs now) {
   if (now >= next_probe_at_) {
     sync_replies_this_period_ = 0;
     start_probe(now);
+    ping_a_dead_member(now);
     // A newcomer asks its first contacts for the whole table, so reaching
     // one member is enough to know them all.
     if (!synced_ && probe_ && now >= next_sync_request_at_) {
@@ -393,6 +394,17 @@ void Membership::start_probe(TimeMs now) {
   probe_ = std::move(probe);
 }
 
+void Membership::ping_a_dead_member(TimeMs now) {
+  // Gossip to the dead (as memberlist does): one random member held dead,
+  // not yet forgotten, gets a ping each period. send() puts the news of its
+  // death first, so a live one refutes in its ack; a crashed one costs a
+  // datagram per period for kDeadRetentionMs.
+  if (dead_.empty()) return;
+  auto pick = std::next(dead_.begin(), static_cast<std::ptrdiff_t>(random_.uniform(dead_.size())));
+  std::string target = *pick;
+  send(MessageType::ping, target, 0, "", now);
+}
+
 void Membership::send_indirect_probes(TimeMs now) {
   probe_->indirect_sent = true;
   // Random helpers that are up, drawn from the probe list (all live
@@ -466,9 +478,21 @@ uint64_t Membership::send(MessageType type, const std::string& recipient, uint64
   }
   size_t used = encoded_base_size(message);
   for (const LoadVector& load : message.loads) used += encoded_load_size(load);
-  message.updates =
-      queue_.take_for_message(kMaxMessageBytes - used, kMaxUpdatesPerMessage, retransmit_limit());
-  for (const MemberUpdate& update : message.updates) used += encoded_update_size(update);
+  auto recipient_member = members_.find(recipient);
+  if (recipient_member != members_.end() && recipient_member->second.state == MemberState::dead) {
+    // It must learn it is held dead to refute; the queue may have spent
+    // that rumour while the recipient was out of reach.
+    const Member& dead = recipient_member->second;
+    message.updates.push_back(
+        {recipient, MemberState::dead, dead.incarnation, dead.wireguard_public_key});
+    used += encoded_update_size(message.updates.back());
+  }
+  std::vector<MemberUpdate> queued = queue_.take_for_message(
+      kMaxMessageBytes - used, kMaxUpdatesPerMessage - message.updates.size(), retransmit_limit());
+  for (MemberUpdate& update : queued) {
+    used += encoded_update_size(update);
+    message.updates.push_back(std::move(update));
+  }
   add_anti_entropy_facts(message, used);
 
   std::vector<uint8_t> bytes = encode_wire_message(message, control_key_);
@@ -527,6 +551,15 @@ TimeMs Membership::suspicion_timeout_ms() const {
 }
 
 // --- Views -----------------------------------------------------------------------
+
+bool belongs_in_mesh(const MemberInfo& member) {
+  // A member held dead stays a peer until it is forgotten: if it is in fact
+  // alive (a healed partition, a stalled guest), it must be able to hear that
+  // it was declared dead and refute, and we must hear the refutation. Out of
+  // the mesh it could do neither, and each side would keep re-declaring the
+  // other dead as their forget timers ran out of step.
+  return member.wireguard_key_known;
+}
 
 std::vector<MemberInfo> Membership::members() const {
   std::vector<MemberInfo> infos;

@@ -42,10 +42,12 @@ struct MemberInfo {
   WireguardKey wireguard_public_key{};
   std::vector<std::string> capabilities;  ///< from its mDNS record, if seen
   TimeMs state_since = 0;                 ///< when it entered `state`
-  /// Counter of the newest authenticated record seen (0: none yet). The
-  /// daemon uses it to see that a dead member came back with a new record.
+  /// Counter of the newest authenticated record seen (0: none yet).
   uint64_t record_counter = 0;
 };
+
+/// True if the mesh keeps `member` as a WireGuard peer.
+bool belongs_in_mesh(const MemberInfo& member);
 
 /// A node of another cluster seen on the LAN: shown, never joined.
 struct ForeignNode {
@@ -174,6 +176,7 @@ class Membership {
   void send_member_table(const std::string& requester, TimeMs now);
 
   void start_probe(TimeMs now);
+  void ping_a_dead_member(TimeMs now);
   void send_indirect_probes(TimeMs now);
   std::optional<std::string> next_probe_target();
   void expire_suspects(TimeMs now);

@@ -179,6 +179,74 @@ TEST(Membership, IndirectProbesKeepNodeWithOneBrokenLinkUp) {
   EXPECT_TRUE(cluster.all_running_see_each_other_up());
 }
 
+// A cluster on a WireGuard mesh that follows membership (a member the
+// mesh drops can no longer reach us), rediscovering lost members by their
+// records every few seconds, as the daemon does.
+SimCluster converged_mesh_cluster(size_t nodes, uint64_t seed) {
+  SimOptions options;
+  options.seed = seed;
+  options.mesh_follows_membership = true;
+  options.record_refresh_ms = 5 * kSecondMs;
+  SimCluster cluster(options);
+  for (size_t i = 0; i < nodes; ++i) {
+    cluster.add_node();
+    cluster.advance(100);
+  }
+  cluster.advance(10 * kSecondMs);
+  return cluster;
+}
+
+// One node's link is cut (the others declare it dead, it declares them
+// dead), then restored: everybody must be up again soon and stay up. Seen
+// on the virtual cluster before the fix: pairs flapping suspect -> dead ->
+// forgotten -> joined for minutes, because a member held dead was out of
+// the mesh and never heard the rumour it had to refute.
+void expect_partition_heals(TimeMs cut_ms, uint64_t seed, TimeMs stagger_ms = 0) {
+  SimCluster cluster = converged_mesh_cluster(4, seed);
+  ASSERT_TRUE(cluster.all_running_see_each_other_up());
+  const size_t cut = 2;
+  for (size_t other = 0; other < cluster.size(); ++other) {
+    if (other != cut) cluster.set_link_blocked(cut, other, true);
+  }
+  cluster.advance(cut_ms);
+  ASSERT_EQ(cluster.observers_seeing(cut, MemberState::up), 0u);
+  // The links come back one by one `stagger_ms` apart (0: at once), so
+  // the members' timers run out of step as on a real LAN.
+  for (size_t other = 0; other < cluster.size(); ++other) {
+    if (other == cut) continue;
+    cluster.set_link_blocked(cut, other, false);
+    cluster.advance(stagger_ms);
+  }
+  TimeMs healed_after = 0;
+  while (!cluster.all_running_see_each_other_up() && healed_after < 60 * kSecondMs) {
+    cluster.advance(kSecondMs);
+    healed_after += kSecondMs;
+  }
+  ASSERT_TRUE(cluster.all_running_see_each_other_up())
+      << "not all up 60 s after a " << cut_ms / kSecondMs << " s cut";
+  EXPECT_LE(healed_after, 15 * kSecondMs);
+  for (int second = 0; second < 180; ++second) {
+    cluster.advance(kSecondMs);
+    ASSERT_TRUE(cluster.all_running_see_each_other_up())
+        << "flapped " << second << " s after healing from a " << cut_ms / kSecondMs << " s cut";
+  }
+}
+
+TEST(Membership, ShortPartitionHealsAndStaysHealed) {
+  for (uint64_t seed : {31, 32, 33}) expect_partition_heals(20 * kSecondMs, seed);
+}
+
+TEST(Membership, PartitionHealingLinkByLinkStaysHealed) {
+  for (uint64_t seed : {51, 52, 53}) {
+    expect_partition_heals(20 * kSecondMs, seed, 7 * kSecondMs);
+    expect_partition_heals(70 * kSecondMs, seed, 20 * kSecondMs);
+  }
+}
+
+TEST(Membership, PartitionLongerThanDeadRetentionHealsAndStaysHealed) {
+  for (uint64_t seed : {41, 42, 43}) expect_partition_heals(90 * kSecondMs, seed);
+}
+
 TEST(Membership, MemberTableIsBounded) {
   SimCluster cluster = converged_cluster(2, 0.0, 16);
   Membership& node = cluster.node(0);

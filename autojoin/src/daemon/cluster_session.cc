@@ -315,12 +315,7 @@ void ClusterSession::flush_outgoing() {
 void ClusterSession::sync_mesh_peers() {
   std::vector<MeshPeer> peers;
   for (const MemberInfo& member : membership_.members()) {
-    if (!member.wireguard_key_known) continue;
-    if (member.state == MemberState::dead) {
-      // A dead member stays out of the mesh until it shows a newer record (it restarted).
-      auto died = counter_at_death_.find(member.node_id);
-      if (died == counter_at_death_.end() || member.record_counter <= died->second) continue;
-    }
+    if (!belongs_in_mesh(member)) continue;
     MeshPeer peer;
     peer.public_key = member.wireguard_public_key;
     peer.mesh_address = mesh_address_of(member.node_id);
@@ -353,7 +348,6 @@ void ClusterSession::log_member_changes(TimeMs now) {
     auto logged = logged_states_.find(member.node_id);
     if (logged != logged_states_.end() && logged->second == member.state) continue;
     const std::string& id = member.node_id;
-    if (member.state == MemberState::dead) counter_at_death_[id] = member.record_counter;
     if (logged == logged_states_.end()) {
       log::info("member " + id + " joined (" + state_name(member.state) + ")");
     } else if (member.state == MemberState::up) {

@@ -168,7 +168,6 @@ class ClusterSession {
   };
   std::map<std::string, KnownEndpoint> endpoints_;  // by node id
   std::map<std::string, TimeMs> last_heard_;           // node -> last datagram over the mesh
-  std::map<std::string, uint64_t> counter_at_death_;   // node -> record counter when it died
   std::map<std::string, MemberState> logged_states_;   // what the journal last said
   std::map<std::string, Ipv6Address> mesh_addresses_;  // cache of mesh_address()
   std::map<Ipv6Address, std::string> node_by_mesh_address_;

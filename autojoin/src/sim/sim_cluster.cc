@@ -90,19 +90,42 @@ void SimCluster::set_link_blocked(size_t a, size_t b, bool blocked) {
   }
 }
 
+bool SimCluster::link_blocked(size_t a, size_t b) const {
+  return !blocked_links_.empty() && blocked_links_.count(std::minmax(a, b));
+}
+
+// WireGuard: the sender needs the receiver as a peer to encrypt (checked
+// when sending), the receiver needs the sender as a peer to accept (checked
+// on delivery).
+bool SimCluster::holds_mesh_peer(size_t holder, size_t peer) const {
+  if (!options_.mesh_follows_membership) return true;
+  std::optional<MemberInfo> info = nodes_[holder].membership->member(nodes_[peer].id);
+  return info && belongs_in_mesh(*info);
+}
+
+void SimCluster::refresh_records() {
+  for (size_t to = 0; to < nodes_.size(); ++to) {
+    if (!nodes_[to].running) continue;
+    for (size_t from = 0; from < nodes_.size(); ++from) {
+      if (from != to && nodes_[from].running && !link_blocked(from, to)) show_record(from, to);
+    }
+  }
+}
+
 void SimCluster::collect_outgoing(size_t index) {
   for (OutgoingDatagram& datagram : nodes_[index].membership->take_outgoing()) {
     bytes_sent_ += datagram.bytes.size();
     auto to = index_by_id_.find(datagram.to_node_id);
     if (to == index_by_id_.end()) continue;
-    bool blocked = !blocked_links_.empty() && blocked_links_.count(std::minmax(index, to->second));
+    bool blocked = link_blocked(index, to->second) || !holds_mesh_peer(index, to->second);
     if (blocked || network_random_.chance(options_.loss_rate)) {
       ++datagrams_lost_;
       continue;
     }
     TimeMs spread = options_.max_latency_ms - options_.min_latency_ms + 1;
     TimeMs latency = options_.min_latency_ms + static_cast<TimeMs>(network_random_.uniform(spread));
-    in_flight_.push(InFlight{now_ + latency, next_order_++, to->second, std::move(datagram.bytes)});
+    in_flight_.push(
+        InFlight{now_ + latency, next_order_++, index, to->second, std::move(datagram.bytes)});
   }
 }
 
@@ -110,11 +133,19 @@ void SimCluster::advance(TimeMs duration_ms) {
   const TimeMs end = now_ + duration_ms;
   while (now_ < end) {
     now_ = std::min(end, now_ + options_.tick_step_ms);
+    if (options_.record_refresh_ms > 0 && now_ >= next_record_refresh_) {
+      refresh_records();
+      next_record_refresh_ = now_ + options_.record_refresh_ms;
+    }
     while (!in_flight_.empty() && in_flight_.top().deliver_at <= now_) {
       InFlight datagram = in_flight_.top();
       in_flight_.pop();
       SimNode& receiver = nodes_[datagram.to_index];
       if (!receiver.running) continue;
+      if (!holds_mesh_peer(datagram.to_index, datagram.from_index)) {
+        ++datagrams_lost_;
+        continue;
+      }
       receiver.membership->on_datagram(datagram.bytes, now_);
       collect_outgoing(datagram.to_index);
     }

@@ -29,6 +29,14 @@ struct SimOptions {
   /// true: nodes exchange real TXT records (encode, decode, MAC) as mDNS on
   /// one LAN would; false: hand decoded records over (fast, for big runs).
   bool exchange_txt_records = true;
+  /// true: a datagram passes only between two nodes that each hold the
+  /// other as a WireGuard peer (belongs_in_mesh), as on the daemon's mesh;
+  /// false: any two nodes can talk (the network alone decides).
+  bool mesh_follows_membership = false;
+  /// > 0: this often every running node hears the record of every running
+  /// node its links reach, as the daemon's mDNS browsing and its hellos to
+  /// lost members give it; 0: records are shown only at boot.
+  TimeMs record_refresh_ms = 0;
 };
 
 class SimCluster {
@@ -83,6 +91,7 @@ class SimCluster {
   struct InFlight {
     TimeMs deliver_at;
     uint64_t order;  // keeps delivery deterministic for equal times
+    size_t from_index;
     size_t to_index;
     std::vector<uint8_t> bytes;
     bool operator>(const InFlight& other) const {
@@ -93,11 +102,15 @@ class SimCluster {
   size_t boot_node();
   void show_record(size_t from, size_t to);
   void collect_outgoing(size_t index);
+  bool link_blocked(size_t a, size_t b) const;
+  bool holds_mesh_peer(size_t holder, size_t peer) const;
+  void refresh_records();
 
   SimOptions options_;
   ClusterSecret secret_;
   SeededRandom network_random_;
   TimeMs now_ = 0;
+  TimeMs next_record_refresh_ = 0;
   std::vector<SimNode> nodes_;
   std::map<std::string, size_t> index_by_id_;
   std::set<std::pair<size_t, size_t>> blocked_links_;  // (lower, higher) index
