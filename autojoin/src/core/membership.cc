@@ -103,6 +103,9 @@ void Membership::on_datagram(std::span<const uint8_t> bytes, TimeMs now) {
 
   const bool spread = message.type != MessageType::sync;
   for (const MemberUpdate& update : message.updates) apply_update(update, now, spread);
+  const bool accused = std::any_of(message.updates.begin(), message.updates.end(), [&](const auto& u) {
+    return u.node_id == config_.self_id && u.state != MemberState::up;
+  });
   for (const LoadVector& load : message.loads) {
     auto found = members_.find(load.node_id);
     // Only members' loads: a balancer must never pick a node it cannot reach.
@@ -113,11 +116,11 @@ void Membership::on_datagram(std::span<const uint8_t> bytes, TimeMs now) {
 
   switch (message.type) {
     case MessageType::ping:
-      send(MessageType::ack, message.sender_id, message.sequence, config_.self_id, now);
+      send(MessageType::ack, message.sender_id, message.sequence, config_.self_id, now, accused);
       break;
     case MessageType::ping_req:
       if (message.subject_id == config_.self_id || message.subject_id == message.sender_id) {
-        send(MessageType::ack, message.sender_id, message.sequence, config_.self_id, now);
+        send(MessageType::ack, message.sender_id, message.sequence, config_.self_id, now, accused);
       } else if (message.subject_id.empty() || relays_.size() >= kMaxPendingRelays) {
         ++counters_.relays_refused;
       } else {
@@ -462,7 +465,7 @@ void Membership::remember_foreign(const NodeRecord& record, TimeMs now) {
 // --- Sending -------------------------------------------------------------------
 
 uint64_t Membership::send(MessageType type, const std::string& recipient, uint64_t reply_to,
-                          const std::string& subject, TimeMs now) {
+                          const std::string& subject, TimeMs now, bool lead_with_self) {
   WireMessage message;
   message.type = type;
   message.sender_id = config_.self_id;
@@ -478,20 +481,31 @@ uint64_t Membership::send(MessageType type, const std::string& recipient, uint64
   }
   size_t used = encoded_base_size(message);
   for (const LoadVector& load : message.loads) used += encoded_load_size(load);
+  if (lead_with_self) {
+    message.updates.push_back(
+        {config_.self_id, MemberState::up, incarnation_, config_.self_wireguard_key});
+    used += encoded_update_size(message.updates.back());
+  }
   auto recipient_member = members_.find(recipient);
-  if (recipient_member != members_.end() && recipient_member->second.state == MemberState::dead) {
+  const bool recipient_held_dead =
+      recipient_member != members_.end() && recipient_member->second.state == MemberState::dead;
+  if (recipient_held_dead) {
     // It must learn it is held dead to refute; the queue may have spent
-    // that rumour while the recipient was out of reach.
+    // that rumour while the recipient was out of reach. The queue's rumours
+    // are not spent on it: it is most likely really dead, and each rumour
+    // is sent only a few times.
     const Member& dead = recipient_member->second;
     message.updates.push_back(
         {recipient, MemberState::dead, dead.incarnation, dead.wireguard_public_key});
     used += encoded_update_size(message.updates.back());
-  }
-  std::vector<MemberUpdate> queued = queue_.take_for_message(
-      kMaxMessageBytes - used, kMaxUpdatesPerMessage - message.updates.size(), retransmit_limit());
-  for (MemberUpdate& update : queued) {
-    used += encoded_update_size(update);
-    message.updates.push_back(std::move(update));
+  } else {
+    std::vector<MemberUpdate> queued =
+        queue_.take_for_message(kMaxMessageBytes - used,
+                                kMaxUpdatesPerMessage - message.updates.size(), retransmit_limit());
+    for (MemberUpdate& update : queued) {
+      used += encoded_update_size(update);
+      message.updates.push_back(std::move(update));
+    }
   }
   add_anti_entropy_facts(message, used);
 

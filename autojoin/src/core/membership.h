@@ -184,8 +184,10 @@ class Membership {
   void remember_foreign(const NodeRecord& record, TimeMs now);
   static MemberInfo to_info(const std::string& node_id, const Member& member);
 
+  /// `lead_with_self`: our own "up" fact goes first (a reply to whoever
+  /// told us we were suspect or dead, so the refutation cannot wait in the queue).
   uint64_t send(MessageType type, const std::string& recipient, uint64_t reply_to,
-                const std::string& subject, TimeMs now);
+                const std::string& subject, TimeMs now, bool lead_with_self = false);
 
   void add_anti_entropy_facts(WireMessage& message, size_t used_bytes);
   size_t live_member_count() const;  // up + suspect, plus us

@@ -247,6 +247,55 @@ TEST(Membership, PartitionLongerThanDeadRetentionHealsAndStaysHealed) {
   for (uint64_t seed : {41, 42, 43}) expect_partition_heals(90 * kSecondMs, seed);
 }
 
+TEST(Membership, CrashedNodeOnTheMeshStaysDeadUntilForgotten) {
+  SimCluster cluster = converged_mesh_cluster(4, 61);
+  const size_t crashed = 1;
+  cluster.crash(crashed);
+  cluster.advance(10 * kSecondMs);
+  ASSERT_EQ(cluster.observers_seeing(crashed, MemberState::dead), 3u);
+  // Pinged every period while dead: no answer must ever bring it back.
+  for (int second = 10; second < 58; ++second) {
+    cluster.advance(kSecondMs);
+    ASSERT_EQ(cluster.observers_seeing(crashed, MemberState::dead), 3u) << "second " << second;
+  }
+  cluster.advance(10 * kSecondMs);
+  for (size_t i = 0; i < cluster.size(); ++i) {
+    if (i == crashed) continue;
+    EXPECT_FALSE(cluster.node(i).member(cluster.node_id(crashed))) << "node " << i;
+  }
+}
+
+TEST(Membership, MessagesToADeadMemberLeadWithItsDeathAndSpendNoRumours) {
+  SimCluster cluster = converged_mesh_cluster(5, 62);
+  const size_t first = 3, second = 4;
+  size_t to_dead = 0, not_leading_with_death = 0, carrying_rumours = 0;
+  cluster.observe_datagrams([&](size_t from, size_t to, const std::vector<uint8_t>& bytes) {
+    std::optional<MemberInfo> held = cluster.node(from).member(cluster.node_id(to));
+    if (!held || held->state != MemberState::dead) return;
+    WireMessage message =
+        decode_wire_message(bytes, cluster.secret().control_mac_key()).message;
+    ++to_dead;
+    if (message.updates.empty() || message.updates[0].node_id != cluster.node_id(to) ||
+        message.updates[0].state != MemberState::dead) {
+      ++not_leading_with_death;
+    }
+    for (size_t i = 1; i < message.updates.size(); ++i) {
+      // Anything but "up" anti-entropy facts came from the rumour queue.
+      if (message.updates[i].state != MemberState::up) ++carrying_rumours;
+    }
+  });
+  cluster.crash(first);
+  cluster.advance(10 * kSecondMs);
+  ASSERT_EQ(cluster.observers_seeing(first, MemberState::dead), 4u);
+  // A second crash makes rumours (suspect, dead) while the first is pinged.
+  cluster.crash(second);
+  cluster.advance(10 * kSecondMs);
+  EXPECT_EQ(cluster.observers_seeing(second, MemberState::dead), 3u);
+  EXPECT_GT(to_dead, 20u);
+  EXPECT_EQ(not_leading_with_death, 0u);
+  EXPECT_EQ(carrying_rumours, 0u);
+}
+
 TEST(Membership, MemberTableIsBounded) {
   SimCluster cluster = converged_cluster(2, 0.0, 16);
   Membership& node = cluster.node(0);

@@ -117,6 +117,7 @@ void SimCluster::collect_outgoing(size_t index) {
     bytes_sent_ += datagram.bytes.size();
     auto to = index_by_id_.find(datagram.to_node_id);
     if (to == index_by_id_.end()) continue;
+    if (observer_) observer_(index, to->second, datagram.bytes);
     bool blocked = link_blocked(index, to->second) || !holds_mesh_peer(index, to->second);
     if (blocked || network_random_.chance(options_.loss_rate)) {
       ++datagrams_lost_;

@@ -56,6 +56,11 @@ class SimCluster {
   /// Cuts (or restores) the link between two nodes, both directions: their
   /// datagrams to each other are lost, everything else still flows.
   void set_link_blocked(size_t a, size_t b, bool blocked);
+  /// Called with every datagram a node sends (before the network decides
+  /// its fate), for tests that look inside messages.
+  using DatagramObserver =
+      std::function<void(size_t from, size_t to, const std::vector<uint8_t>& bytes)>;
+  void observe_datagrams(DatagramObserver observer) { observer_ = std::move(observer); }
   /// Changes the loss rate from now on.
   void set_loss_rate(double loss_rate) { options_.loss_rate = loss_rate; }
 
@@ -118,6 +123,7 @@ class SimCluster {
   uint64_t next_order_ = 0;
   uint64_t bytes_sent_ = 0;
   uint64_t datagrams_lost_ = 0;
+  DatagramObserver observer_;
 };
 
 }  // namespace clusterlive::sim
