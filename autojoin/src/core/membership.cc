@@ -103,9 +103,10 @@ void Membership::on_datagram(std::span<const uint8_t> bytes, TimeMs now) {
 
   const bool spread = message.type != MessageType::sync;
   for (const MemberUpdate& update : message.updates) apply_update(update, now, spread);
-  const bool accused = std::any_of(message.updates.begin(), message.updates.end(), [&](const auto& u) {
-    return u.node_id == config_.self_id && u.state != MemberState::up;
-  });
+  const bool accused =
+      std::any_of(message.updates.begin(), message.updates.end(), [&](const MemberUpdate& u) {
+        return u.node_id == config_.self_id && u.state != MemberState::up;
+      });
   for (const LoadVector& load : message.loads) {
     auto found = members_.find(load.node_id);
     // Only members' loads: a balancer must never pick a node it cannot reach.
