@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cmath>
 #include <cstdint>
+#include <set>
 #include <utility>
 
 #include "core/membership_constants.h"
@@ -23,9 +24,7 @@ Membership::Membership(const ClusterSecret& secret, MembershipConfig config, Ran
       next_probe_at_(now + static_cast<TimeMs>(random.uniform(kProbeIntervalMs))) {
   // Announce ourselves: piggy-backed on our first messages, so whoever we
   // reach learns our key and passes it on.
-  MemberUpdate self_update{config_.self_id, MemberState::up, incarnation_,
-                           config_.self_wireguard_key};
-  queue_.push(self_update);
+  queue_.push(self_fact());
 }
 
 // --- Inputs -----------------------------------------------------------------
@@ -174,12 +173,12 @@ void Membership::send_member_table(const std::string& requester, TimeMs now) {
   // "up" facts for every live member whose key we know, plus ourselves,
   // packed into sync datagrams.
   std::vector<MemberUpdate> facts;
-  facts.push_back({config_.self_id, MemberState::up, incarnation_, config_.self_wireguard_key});
+  facts.push_back(self_fact());
   for (const auto& [id, member] : members_) {
     if (id == requester || member.state != MemberState::up || !member.wireguard_key_known) {
       continue;
     }
-    facts.push_back({id, MemberState::up, member.incarnation, member.wireguard_public_key});
+    facts.push_back(fact_about(id, member));
   }
   WireMessage message;
   message.type = MessageType::sync;
@@ -336,7 +335,7 @@ void Membership::refute(uint64_t rumoured_incarnation) {
     incarnation_ = rumoured_incarnation == UINT64_MAX ? UINT64_MAX : rumoured_incarnation + 1;
   }
   ++counters_.refutations;
-  queue_.push({config_.self_id, MemberState::up, incarnation_, config_.self_wireguard_key});
+  queue_.push(self_fact());
 }
 
 void Membership::set_state(const std::string& node_id, Member& member, MemberState state,
@@ -361,8 +360,16 @@ void Membership::set_state(const std::string& node_id, Member& member, MemberSta
   if (spread && (state_changed || state != MemberState::up)) gossip_about(node_id, member);
 }
 
+MemberUpdate Membership::self_fact() const {
+  return {config_.self_id, MemberState::up, incarnation_, config_.self_wireguard_key};
+}
+
+MemberUpdate Membership::fact_about(const std::string& node_id, const Member& member) {
+  return {node_id, member.state, member.incarnation, member.wireguard_public_key};
+}
+
 void Membership::gossip_about(const std::string& node_id, const Member& member) {
-  queue_.push({node_id, member.state, member.incarnation, member.wireguard_public_key});
+  queue_.push(fact_about(node_id, member));
 }
 
 // --- Probing -------------------------------------------------------------------
@@ -483,8 +490,7 @@ uint64_t Membership::send(MessageType type, const std::string& recipient, uint64
   size_t used = encoded_base_size(message);
   for (const LoadVector& load : message.loads) used += encoded_load_size(load);
   if (lead_with_self) {
-    message.updates.push_back(
-        {config_.self_id, MemberState::up, incarnation_, config_.self_wireguard_key});
+    message.updates.push_back(self_fact());
     used += encoded_update_size(message.updates.back());
   }
   auto recipient_member = members_.find(recipient);
@@ -495,9 +501,7 @@ uint64_t Membership::send(MessageType type, const std::string& recipient, uint64
     // that rumour while the recipient was out of reach. The queue's rumours
     // are not spent on it: it is most likely really dead, and each rumour
     // is sent only a few times.
-    const Member& dead = recipient_member->second;
-    message.updates.push_back(
-        {recipient, MemberState::dead, dead.incarnation, dead.wireguard_public_key});
+    message.updates.push_back(fact_about(recipient, recipient_member->second));
     used += encoded_update_size(message.updates.back());
   } else {
     std::vector<MemberUpdate> queued =
@@ -533,7 +537,7 @@ void Membership::add_anti_entropy_facts(WireMessage& message, size_t used_bytes)
     size_t pick = random_.uniform(candidates);
     MemberUpdate fact;
     if (pick == probe_order_.size()) {
-      fact = {config_.self_id, MemberState::up, incarnation_, config_.self_wireguard_key};
+      fact = self_fact();
     } else {
       const std::string& id = probe_order_[pick];
       auto found = members_.find(id);
@@ -541,7 +545,7 @@ void Membership::add_anti_entropy_facts(WireMessage& message, size_t used_bytes)
           !found->second.wireguard_key_known) {
         continue;
       }
-      fact = {id, MemberState::up, found->second.incarnation, found->second.wireguard_public_key};
+      fact = fact_about(id, found->second);
     }
     if (fact.node_id == message.recipient_id || already_included(fact.node_id)) continue;
     size_t size = encoded_update_size(fact);
@@ -567,13 +571,25 @@ TimeMs Membership::suspicion_timeout_ms() const {
 
 // --- Views -----------------------------------------------------------------------
 
-bool belongs_in_mesh(const MemberInfo& member) {
+std::vector<MemberInfo> mesh_peers(const std::vector<MemberInfo>& members) {
   // A member held dead stays a peer until it is forgotten: if it is in fact
   // alive (a healed partition, a stalled guest), it must be able to hear that
   // it was declared dead and refute, and we must hear the refutation. Out of
   // the mesh it could do neither, and each side would keep re-declaring the
   // other dead as their forget timers ran out of step.
-  return member.wireguard_key_known;
+  // But a node renamed and restarted keeps its per-boot key: its old name,
+  // held dead, must not take the live name's peer (one peer per key).
+  std::set<WireguardKey> live_keys;
+  for (const MemberInfo& member : members) {
+    if (member.state != MemberState::dead) live_keys.insert(member.wireguard_public_key);
+  }
+  std::vector<MemberInfo> peers;
+  for (const MemberInfo& member : members) {
+    if (!member.wireguard_key_known) continue;
+    if (member.state == MemberState::dead && live_keys.count(member.wireguard_public_key)) continue;
+    peers.push_back(member);
+  }
+  return peers;
 }
 
 std::vector<MemberInfo> Membership::members() const {

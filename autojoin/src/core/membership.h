@@ -46,8 +46,8 @@ struct MemberInfo {
   uint64_t record_counter = 0;
 };
 
-/// True if the mesh keeps `member` as a WireGuard peer.
-bool belongs_in_mesh(const MemberInfo& member);
+/// The members the mesh keeps as WireGuard peers, of `members` (Membership::members()).
+std::vector<MemberInfo> mesh_peers(const std::vector<MemberInfo>& members);
 
 /// A node of another cluster seen on the LAN: shown, never joined.
 struct ForeignNode {
@@ -172,6 +172,10 @@ class Membership {
   void set_state(const std::string& node_id, Member& member, MemberState state,
                  uint64_t incarnation, TimeMs now, bool spread = true);
   void gossip_about(const std::string& node_id, const Member& member);
+  /// "We are up" at our incarnation: announced, refuted with, sent whole.
+  MemberUpdate self_fact() const;
+  /// What we hold of `member` (its state and incarnation), as an update.
+  static MemberUpdate fact_about(const std::string& node_id, const Member& member);
   void handle_ack(const WireMessage& message);
   void send_member_table(const std::string& requester, TimeMs now);
 

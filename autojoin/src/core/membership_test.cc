@@ -296,6 +296,25 @@ TEST(Membership, MessagesToADeadMemberLeadWithItsDeathAndSpendNoRumours) {
   EXPECT_EQ(carrying_rumours, 0u);
 }
 
+TEST(Membership, MeshPeersKeepTheDeadUnlessALiveMemberHoldsTheirKey) {
+  auto member = [](const std::string& id, MemberState state, uint8_t key, bool known = true) {
+    MemberInfo info;
+    info.node_id = id;
+    info.state = state;
+    info.wireguard_key_known = known;
+    info.wireguard_public_key.fill(key);
+    return info;
+  };
+  std::vector<MemberInfo> peers = mesh_peers({member("a", MemberState::up, 1),
+                                              member("b", MemberState::dead, 2),
+                                              member("renamed-old", MemberState::dead, 3),
+                                              member("renamed-new", MemberState::up, 3),
+                                              member("no-key", MemberState::up, 4, false)});
+  std::vector<std::string> ids;
+  for (const MemberInfo& peer : peers) ids.push_back(peer.node_id);
+  EXPECT_EQ(ids, (std::vector<std::string>{"a", "b", "renamed-new"}));
+}
+
 TEST(Membership, MemberTableIsBounded) {
   SimCluster cluster = converged_cluster(2, 0.0, 16);
   Membership& node = cluster.node(0);

@@ -313,17 +313,8 @@ void ClusterSession::flush_outgoing() {
 }
 
 void ClusterSession::sync_mesh_peers() {
-  const std::vector<MemberInfo> members = membership_.members();
-  // A node renamed and restarted keeps its per-boot key: its old name,
-  // held dead, must not take the live name's peer (the mesh has one peer per key).
-  std::set<WireguardKey> live_keys;
-  for (const MemberInfo& member : members) {
-    if (member.state != MemberState::dead) live_keys.insert(member.wireguard_public_key);
-  }
   std::vector<MeshPeer> peers;
-  for (const MemberInfo& member : members) {
-    if (!belongs_in_mesh(member)) continue;
-    if (member.state == MemberState::dead && live_keys.count(member.wireguard_public_key)) continue;
+  for (const MemberInfo& member : mesh_peers(membership_.members())) {
     MeshPeer peer;
     peer.public_key = member.wireguard_public_key;
     peer.mesh_address = mesh_address_of(member.node_id);

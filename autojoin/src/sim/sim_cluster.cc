@@ -99,8 +99,9 @@ bool SimCluster::link_blocked(size_t a, size_t b) const {
 // on delivery).
 bool SimCluster::holds_mesh_peer(size_t holder, size_t peer) const {
   if (!options_.mesh_follows_membership) return true;
-  std::optional<MemberInfo> info = nodes_[holder].membership->member(nodes_[peer].id);
-  return info && belongs_in_mesh(*info);
+  const std::vector<MemberInfo> peers = mesh_peers(nodes_[holder].membership->members());
+  return std::any_of(peers.begin(), peers.end(),
+                     [&](const MemberInfo& info) { return info.node_id == nodes_[peer].id; });
 }
 
 void SimCluster::refresh_records() {

@@ -30,7 +30,7 @@ struct SimOptions {
   /// one LAN would; false: hand decoded records over (fast, for big runs).
   bool exchange_txt_records = true;
   /// true: a datagram passes only between two nodes that each hold the
-  /// other as a WireGuard peer (belongs_in_mesh), as on the daemon's mesh;
+  /// other as a WireGuard peer (mesh_peers), as on the daemon's mesh;
   /// false: any two nodes can talk (the network alone decides).
   bool mesh_follows_membership = false;
   /// > 0: this often every running node hears the record of every running
