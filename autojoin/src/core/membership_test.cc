@@ -13,10 +13,7 @@ using sim::SimOptions;
 
 constexpr TimeMs kSecondMs = 1000;
 
-SimCluster converged_cluster(size_t nodes, double loss_rate, uint64_t seed) {
-  SimOptions options;
-  options.seed = seed;
-  options.loss_rate = loss_rate;
+SimCluster converged_cluster(size_t nodes, const SimOptions& options) {
   SimCluster cluster(options);
   for (size_t i = 0; i < nodes; ++i) {
     cluster.add_node();
@@ -24,6 +21,13 @@ SimCluster converged_cluster(size_t nodes, double loss_rate, uint64_t seed) {
   }
   cluster.advance(10 * kSecondMs);
   return cluster;
+}
+
+SimCluster converged_cluster(size_t nodes, double loss_rate, uint64_t seed) {
+  SimOptions options;
+  options.seed = seed;
+  options.loss_rate = loss_rate;
+  return converged_cluster(nodes, options);
 }
 
 // A datagram from a fictitious member "node-ffffff" carrying `update`,
@@ -187,13 +191,7 @@ SimCluster converged_mesh_cluster(size_t nodes, uint64_t seed) {
   options.seed = seed;
   options.mesh_follows_membership = true;
   options.record_refresh_ms = 5 * kSecondMs;
-  SimCluster cluster(options);
-  for (size_t i = 0; i < nodes; ++i) {
-    cluster.add_node();
-    cluster.advance(100);
-  }
-  cluster.advance(10 * kSecondMs);
-  return cluster;
+  return converged_cluster(nodes, options);
 }
 
 // One node's link is cut (the others declare it dead, it declares them
