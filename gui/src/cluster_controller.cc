@@ -69,6 +69,11 @@ void ClusterController::poll() {
     std::string error;
     std::optional<std::vector<api::JobView>> jobs;
     if (answer.ok) jobs = api::parse_jobs_result(answer.result, error);
+    // The daemon cannot list the jobs now (no /cluster mounted; the tray says why): the last
+    // list stays, nodes and loads go on. An empty list would end every move under way.
+    bool cannot_list =
+        !answer.ok && answer.error.code == api::error_code_name(api::ErrorCode::failed);
+    if (cannot_list) jobs = jobs_;
     // A part missing (the connection broke, a malformed answer): keep showing the last
     // snapshot; the next poll tries again.
     if (!snapshot->status || !snapshot->nodes || !jobs) return;

@@ -26,6 +26,30 @@ class ClusterControllerTest : public QObject {
     QVERIFY(!controller.load_history().samples().empty());
   }
 
+  void whileTheJobsCannotBeListedNodesGoOnAndAMoveUnderWayIsNotEnded() {
+    ControllerFixture fixture;
+    QVERIFY(fixture.start());
+    ClusterController& controller = *fixture.controller;
+    QSignalSpy finished(&controller, &ClusterController::move_finished);
+    QVERIFY(controller.request_move("j-00000001", "node-a", "node-b"));
+    QTRY_VERIFY(controller.pending().find("j-00000001") &&
+                controller.pending().find("j-00000001")->attempt == 1);
+
+    fixture.daemon.jobs_unavailable = "no storage node reachable: /cluster is not mounted";
+    fixture.daemon.nodes.push_back(testing::node_view("node-d"));
+    QTRY_COMPARE(controller.nodes().rowCount(), 4);  // snapshots still come in
+    QSignalSpy refreshed(&controller, &ClusterController::refreshed);
+    QVERIFY(refreshed.wait(3000));
+    QCOMPARE(controller.jobs_of("node-a").rowCount(), 1);  // the last list stays
+    QCOMPARE(finished.count(), 0);
+    QVERIFY(controller.pending().find("j-00000001"));
+
+    fixture.daemon.jobs_unavailable.reset();
+    fixture.commit("j-00000001", "node-b");
+    QTRY_COMPARE(finished.count(), 1);
+    QVERIFY(finished[0][0].value<FinishedMove>().moved);
+  }
+
   void aMoveIsOneRequestAndNothingMovesUntilTheDaemonSaysSo() {
     ControllerFixture fixture;
     QVERIFY(fixture.start());

@@ -74,6 +74,7 @@ std::string FakeDaemon::answer(const api::Request& request) {
     case api::Command::nodes:
       return api::format_ok(api::nodes_result(nodes));
     case api::Command::ps:
+      if (jobs_unavailable) return api::format_error(api::ErrorCode::failed, *jobs_unavailable);
       return api::format_ok(api::jobs_result(jobs));
     case api::Command::migrate: {
       api::JobView* job = find_job(request.job);

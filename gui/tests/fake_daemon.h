@@ -31,6 +31,8 @@ class FakeDaemon : public QObject {
   api::StatusView status;
   std::vector<api::NodeView> nodes;
   std::vector<api::JobView> jobs;
+  /// When set, `ps` is answered with error `failed` and this message (no /cluster mounted).
+  std::optional<std::string> jobs_unavailable;
   /// When set, `migrate` is answered with error `failed` and this message.
   std::optional<std::string> refuse_migrate;
   /// When false, requests are read but not answered (a daemon that hangs).

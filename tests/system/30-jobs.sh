@@ -1,10 +1,11 @@
 #!/bin/bash
 # Jobs on one node: `clusterlive run` refuses to start a job while no shared /cluster is
-# mounted (such a job could never move); once the node serves and mounts its own /cluster (a
+# mounted (such a job could never move), and `ps` says it cannot list them; once the node serves and mounts its own /cluster (a
 # lone node is its own storage node), a job runs as the init of its own PID namespace, as its
 # caller, with its output in the spool; run in the foreground streams that output and returns
 # the job's exit status, at the normal priority (the daemon runs real-time); -d, ps, kill,
-# wait and logs do what they say; a restart of clusterlived leaves running jobs alone.
+# wait and logs do what they say; a restart of clusterlived leaves running jobs alone, and ps
+# lists them at once.
 . "$(dirname "$0")/common.sh"
 require_qemu
 cluster_up 1 --iso "$TEST_ISO"
@@ -31,6 +32,10 @@ no_shared_storage_no_job() {
 	check "run exits 125 without a shared /cluster (got $rc: $out)" [ "$rc" -eq 125 ] || return 1
 	check "and says why" grep -q "no storage node reachable: /cluster is not mounted" <<<"$out" || return 1
 	check "status shows it is not mounted" [ "$(storage_json | jq .mounted)" = false ] || return 1
+	rc=0
+	out="$(as_user clusterlive ps 2>&1)" || rc=$?
+	check "ps fails saying why, not with an empty list (got $rc: $out)" [ "$rc" -eq 1 ] || return 1
+	check "ps names the cause" grep -q "ps failed: no storage node reachable: /cluster is not mounted" <<<"$out" || return 1
 	check "no job was started" [ "$(on 1 bash -c 'ls /cluster/jobs 2>/dev/null | wc -l')" -eq 0 ]
 }
 
@@ -67,7 +72,7 @@ the_daemon_runs_real_time_and_jobs_do_not() {
 }
 
 detached_job_is_listed_killed_and_waited_for() {
-	local id json rc=0 out
+	local id json rc=0 out state
 	id="$(as_user clusterlive run -d --name sleeper -- sleep 600)" || return 1
 	check "run -d prints a job id (got: $id)" grep -qxE 'j-[0-9a-f]{8}' <<<"$id" || return 1
 	wait_until 30 "the job to be running" eval '[ "$(job_state "$id")" = running ]' || return 1
@@ -77,7 +82,9 @@ detached_job_is_listed_killed_and_waited_for() {
 	check "another user may not kill it" not on 1 runuser -u nobody -- clusterlive kill "$id" || return 1
 	check "clusterlived restarts" on 1 systemctl restart clusterlived || return 1
 	wait_until 30 "the daemon to answer again" on 1 clusterlive status >/dev/null || return 1
-	check "the job survived the restart" [ "$(job_state "$id")" = running ] || return 1
+	# At once: the restarted daemon lists its jobs from the /cluster its previous run mounted.
+	state="$(job_state "$id")"
+	check "the job survived the restart, and ps shows it at once (got: $state)" [ "$state" = running ] || return 1
 	check "its owner kills it" as_user clusterlive kill "$id" || return 1
 	as_user clusterlive wait "$id" || rc=$?
 	check "wait returns 128+9 for a killed job (got $rc)" [ "$rc" -eq 137 ] || return 1

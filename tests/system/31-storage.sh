@@ -6,7 +6,8 @@
 # user's home (/home/user leads to /cluster/home/user). When the storage node dies the others
 # elect the next one and remount (with a fresh home); when it comes back, even pinned with
 # clusterlive.role=storage, it does not take the storage back from the running one. A job
-# whose node dies is shown as unreachable (not running, not ended) by the others.
+# whose node dies is shown as unreachable (not running, not ended) by the others. A restart of
+# clusterlived on a node leaves its /cluster mount in place.
 . "$(dirname "$0")/common.sh"
 require_qemu
 NODES=3
@@ -87,6 +88,23 @@ home_is_shared() {
 	check "and reads it in ~ on node 3 (got: $out)" [ "$out" = in-my-home ]
 }
 
+# A restarted daemon learns the members anew; meanwhile the mount its previous run made stays
+# (it is under the node's running jobs) and its jobs are listed at once.
+a_daemon_restart_keeps_the_mount() {
+	local k id before after state
+	for k in 1 2 3; do [ "$(expected_name "$k")" != "$(recall server)" ] && break; done
+	id="$(as_user "$k" clusterlive run -d --name keeper -- sleep 600)" || return 1
+	before="$(on "$k" findmnt -n -o ID --mountpoint /cluster)"
+	check "node $k restarts clusterlived" on "$k" systemctl restart clusterlived || return 1
+	wait_until 30 "the daemon to answer again" on "$k" clusterlive status >/dev/null || return 1
+	state="$(on "$k" clusterlive ps --json | jq -r --arg id "$id" '.jobs[] | select(.id == $id) | .state')"
+	check "ps on node $k lists its job as running at once (got: $state)" [ "$state" = running ] || return 1
+	wait_until 30 "node $k to name the storage node again" eval "[ \"\$(storage_of $k | jq -r .server)\" = $(recall server) ]" || return 1
+	after="$(on "$k" findmnt -n -o ID --mountpoint /cluster)"
+	check "/cluster is the same mount as before the restart (mount id $before, now $after)" [ "${before:-none}" = "$after" ] || return 1
+	check "the job's owner kills it" as_user "$k" clusterlive kill "$id"
+}
+
 the_next_node_takes_over_when_the_storage_node_dies() {
 	local dead survivors=() k next start took out
 	dead="$(number_of "$(recall server)")"
@@ -142,6 +160,7 @@ a_job_on_a_dead_node_is_shown_unreachable() {
 run_test "every node mounts /cluster from the elected storage node" every_node_mounts_the_elected_storage_node
 run_test "nfsd listens on the mesh only, no rpcbind" nfs_listens_on_the_mesh_only
 run_test "files, jobs and the user's home on /cluster are seen from every node" files_and_jobs_are_shared
+run_test "a restart of clusterlived keeps /cluster mounted and lists the jobs at once" a_daemon_restart_keeps_the_mount
 run_test "the next node takes over when the storage node dies" the_next_node_takes_over_when_the_storage_node_dies
 run_test "a returning pinned node does not take the storage back" a_returning_pinned_node_does_not_take_the_storage_back
 run_test "a job on a dead node is shown unreachable" a_job_on_a_dead_node_is_shown_unreachable

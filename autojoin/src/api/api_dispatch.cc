@@ -65,8 +65,11 @@ Answer run(Backend& backend, const Caller& caller, const Request& request) {
     }
     case Command::run:
       return job_answer(backend.run_job(caller, request.run), request.command);
-    case Command::ps:
-      return ok_answer(jobs_result(backend.jobs()));
+    case Command::ps: {
+      JobList list = backend.jobs();
+      if (!list.unavailable.empty()) return error_answer(ErrorCode::failed, list.unavailable);
+      return ok_answer(jobs_result(list.jobs));
+    }
     case Command::job:
       return job_answer(backend.job(request.job), request.command);
     case Command::kill:

@@ -215,6 +215,16 @@ TEST(ApiDispatch, AnyoneMayListAndLookAtJobs) {
   EXPECT_EQ(backend.job_calls, 3);
 }
 
+TEST(ApiDispatch, PsSaysWhyItCannotListRatherThanAnsweringAnEmptyList) {
+  FakeBackend backend;
+  backend.job_views = test_support::sample_jobs();
+  backend.jobs_unavailable = "no storage node reachable: /cluster is not mounted (starting)";
+  Response ps = answer(backend, kUser, format_request(Request(Command::ps)));
+  ASSERT_FALSE(ps.ok);
+  EXPECT_EQ(ps.error.code, "failed");
+  EXPECT_EQ(ps.error.message, backend.jobs_unavailable);
+}
+
 TEST(ApiDispatch, KillIsForTheOwnerAndRoot) {
   FakeBackend backend;
   backend.job_views = test_support::sample_jobs();  // j-3f9a0c12 is uid 1000's

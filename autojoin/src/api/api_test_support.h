@@ -106,6 +106,7 @@ class FakeBackend : public Backend {
   /// Jobs shown by ps, job and kill_job; run_job adds one. Owners are checked as the daemon
   /// does: a user acts on their own jobs, root on all.
   std::vector<JobView> job_views;
+  std::string jobs_unavailable;  ///< ps answers this error when set
   /// When set, run_job answers this error instead of starting a job.
   std::optional<JobResult> run_error;
   /// The job run_job starts (its argv, name and owner come from the request).
@@ -166,9 +167,9 @@ class FakeBackend : public Backend {
     job_views.push_back(view);
     return {true, "", "", view};
   }
-  std::vector<JobView> jobs() override {
+  JobList jobs() override {
     ++jobs_calls;
-    return job_views;
+    return {job_views, jobs_unavailable};
   }
   JobResult job(const std::string& id) override {
     ++job_calls;

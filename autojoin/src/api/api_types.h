@@ -210,6 +210,14 @@ struct MigrateRequest {
 };
 
 /// Outcome of run_job, job, kill_job, migrate_job and set_job_locked.
+/// The answer to ps.
+struct JobList {
+  std::vector<JobView> jobs;
+  /// Why the jobs cannot be listed (no shared /cluster mounted: the spool is not there); ""
+  /// when `jobs` is the whole list. An empty list is never given for "unknown".
+  std::string unavailable;
+};
+
 struct JobResult {
   bool ok = false;
   /// When !ok: "permission_denied" (not the caller's job), "not_found" (no such job) or
@@ -238,8 +246,8 @@ class Backend {
   /// and error going to kJobStdoutFile and kJobStderrFile in its spool directory, which exist
   /// when this returns ok. The request's shape is already checked (check_arguments()).
   virtual JobResult run_job(const Caller& caller, const RunRequest& request) = 0;
-  /// Every job the daemon knows, running or ended, anyone's.
-  virtual std::vector<JobView> jobs() = 0;
+  /// Every job the daemon knows, running or ended, anyone's; or why it cannot know them.
+  virtual JobList jobs() = 0;
   /// The job `id` (a well-formed id; error "not_found" when there is no such job).
   virtual JobResult job(const std::string& id) = 0;
   /// Ends the job `id`, if `caller` owns it or is root (else error "permission_denied"). The

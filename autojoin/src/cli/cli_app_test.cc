@@ -555,6 +555,17 @@ TEST_F(CliJobTest, Ps) {
   EXPECT_EQ(nlohmann::json::parse(j.out), api::jobs_result(backend_.job_views));
 }
 
+TEST_F(CliJobTest, PsSaysWhyItCannotList) {
+  backend_.jobs_unavailable = "no storage node reachable: /cluster is not mounted (starting)";
+  Outcome r = call({"ps"});
+  EXPECT_EQ(r.code, kExitFailed);
+  EXPECT_EQ(r.out, "");
+  EXPECT_EQ(r.err, "clusterlive: ps failed: " + backend_.jobs_unavailable + "\n");
+  Outcome j = call({"ps", "--json"});
+  EXPECT_EQ(j.code, kExitFailed);
+  EXPECT_EQ(nlohmann::json::parse(j.out)["error"]["code"], "failed");
+}
+
 TEST_F(CliJobTest, Job) {
   Outcome r = call({"job", "j-3f9a0c12"});
   EXPECT_EQ(r.code, kExitOk) << r.err;

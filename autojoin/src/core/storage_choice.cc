@@ -58,6 +58,7 @@ StorageDecision choose_storage(const std::string& self_id,
 
   if (!settled) {
     decision.reason = "no node serves yet; waiting to hear of the other members before electing";
+    decision.keep_mount = true;
     return decision;
   }
   const StorageCandidate* elected = best_of(nodes, false);

@@ -51,6 +51,11 @@ struct StorageDecision {
   std::optional<std::string> mount_from;
   /// True if this node should serve (start serving, or keep serving).
   bool serve_here = false;
+  /// True while this node waits to hear of the others (no server known, not settled): a
+  /// /cluster already mounted stays as it is. After a restart of the daemon the mount its
+  /// previous run made is still in place, under running jobs, while membership is learnt anew;
+  /// taking it down for those seconds would pull the spool from under them.
+  bool keep_mount = false;
   /// The epoch this node serves with if it starts serving now: one above `highest_epoch_seen`.
   uint32_t epoch_if_elected = 1;
   /// One line for the journal and `clusterlive status`, e.g. "node-a1 serves (elected)".

@@ -21,6 +21,16 @@ TEST(ChooseStorage, NobodyServesAndNotSettledWaits) {
   EXPECT_FALSE(choose_storage("node-a", {node("node-a"), node("node-b")}, false).serve_here);
 }
 
+TEST(ChooseStorage, OnlyWaitingKeepsAMountInPlace) {
+  // A restarted daemon that has not heard of the server yet keeps the mount its previous run
+  // made; once a server is known, or once it elects, the decision says what to mount.
+  std::vector<StorageCandidate> nobody_serves = {node("node-a"), node("node-b")};
+  EXPECT_TRUE(choose_storage("node-b", nobody_serves, false).keep_mount);
+  EXPECT_FALSE(choose_storage("node-b", nobody_serves, true).keep_mount) << "elected: remount";
+  std::vector<StorageCandidate> a_serves = {node("node-a", false, true), node("node-b")};
+  EXPECT_FALSE(choose_storage("node-b", a_serves, false).keep_mount);
+}
+
 TEST(ChooseStorage, SettledElectsTheLowestIdAndOnlyItServes) {
   std::vector<StorageCandidate> live = {node("node-c"), node("node-a"), node("node-b")};
   StorageDecision a = choose_storage("node-a", live, true);

@@ -135,6 +135,9 @@ Daemon::Daemon(DaemonOptions options)
     storage_options.helper_path = CLUSTERLIVE_STORAGE_HELPER_PATH;
     storage_options.mount_point = options_.shared_root;
     storage_ = std::make_unique<StorageManager>(storage_options);
+    // A restart: the mount the previous run made serves jobs and `ps` until the first decision
+    // (a second away) says otherwise.
+    storage_mount_address_ = storage_->mounted_from();
   }
   simple_poll_ = avahi_simple_poll_new();
   poll_ = avahi_simple_poll_get(simple_poll_);
@@ -493,6 +496,7 @@ void Daemon::update_storage() {
     wanted.serve_address = session_->mesh_address_text(node_id_);
     wanted.serve_prefix = session_->mesh_prefix_text();
     if (decision.mount_from) wanted.mount_address = session_->mesh_address_text(*decision.mount_from);
+    if (decision.keep_mount) wanted.mount_address = storage_->mounted_from();
   }
   if (decision.reason != storage_decision_.reason) log::info("storage: " + decision.reason);
   storage_decision_ = decision;
@@ -584,11 +588,12 @@ void Daemon::mark_unreachable(api::JobView& job) {
   if (!member || member->state == MemberState::dead) job.state = api::kJobUnreachable;
 }
 
-std::vector<api::JobView> Daemon::jobs() {
-  if (!storage_unavailable_reason().empty()) return {};
+api::JobList Daemon::jobs() {
+  // The spool is on /cluster: without it an empty list would read "your jobs are gone".
+  if (std::string reason = storage_unavailable_reason(); !reason.empty()) return {{}, reason};
   std::vector<api::JobView> jobs = jobs_->list();
   for (api::JobView& job : jobs) mark_unreachable(job);
-  return jobs;
+  return {jobs, ""};
 }
 
 api::JobResult Daemon::job(const std::string& id) {

@@ -55,7 +55,7 @@ class Daemon final : public api::Backend {
   api::ClusterChange create_cluster() override;
   api::ClusterChange join_cluster(const std::string& secret_text) override;
   api::JobResult run_job(const api::Caller& caller, const api::RunRequest& request) override;
-  std::vector<api::JobView> jobs() override;
+  api::JobList jobs() override;
   api::JobResult job(const std::string& id) override;
   api::JobResult kill_job(const api::Caller& caller, const std::string& id) override;
   api::JobResult set_job_locked(const api::Caller& caller, const std::string& id,
