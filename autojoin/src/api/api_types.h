@@ -209,7 +209,6 @@ struct MigrateRequest {
   uint64_t attempt = 0;
 };
 
-/// Outcome of run_job, job, kill_job, migrate_job and set_job_locked.
 /// The answer to ps.
 struct JobList {
   std::vector<JobView> jobs;
@@ -218,6 +217,7 @@ struct JobList {
   std::string unavailable;
 };
 
+/// Outcome of run_job, job, kill_job, migrate_job and set_job_locked.
 struct JobResult {
   bool ok = false;
   /// When !ok: "permission_denied" (not the caller's job), "not_found" (no such job) or

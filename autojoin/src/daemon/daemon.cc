@@ -593,7 +593,7 @@ api::JobList Daemon::jobs() {
   if (std::string reason = storage_unavailable_reason(); !reason.empty()) return {{}, reason};
   std::vector<api::JobView> jobs = jobs_->list();
   for (api::JobView& job : jobs) mark_unreachable(job);
-  return {jobs, ""};
+  return {std::move(jobs), ""};
 }
 
 api::JobResult Daemon::job(const std::string& id) {
